@@ -1,0 +1,64 @@
+"""Events the sans-I/O responder reports to its adapter (frozen dataclasses)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Awaitable
+
+Address = tuple[str, int]
+
+
+@dataclass(frozen=True, slots=True)
+class Datagram:
+    data: bytes
+    local: Address
+    remote: Address
+
+
+@dataclass(frozen=True, slots=True)
+class EapStepPending:
+    """Run ``step`` (an awaitable EapOutput) and hand the result to ``Responder.eap_done``."""
+
+    sa_id: str
+    step: Awaitable[Any]
+    timeout: float
+
+
+@dataclass(frozen=True, slots=True)
+class IkeSaEstablished:
+    sa_id: str
+    remote: Address
+    identity: str
+    eap_identity: str | None
+    method: str
+    virtual_ip: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ChildSaEstablished:
+    sa_id: str
+    spi_in: bytes
+    spi_out: bytes
+    encr: int
+    encr_key_bits: int
+    integ: int
+    keymat: bytes  # initiator->responder keys first, as RFC 7296 §2.17 orders them
+    ts_i: tuple[str, ...]
+    ts_r: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AuthenticationFailed:
+    sa_id: str
+    remote: Address
+    identity: str | None
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class IkeSaDeleted:
+    sa_id: str
+    reason: str
+
+
+Event = EapStepPending | IkeSaEstablished | ChildSaEstablished | AuthenticationFailed | IkeSaDeleted

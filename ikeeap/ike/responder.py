@@ -1,0 +1,226 @@
+"""The sans-I/O IKEv2 responder: routes datagrams to IKE SAs, keeps the message window,
+runs timers, and reports events. No sockets, no clock: ``now`` is passed in.
+
+Usage by an adapter::
+
+    out = responder.receive_datagram(data, local, remote, now)   # -> [Datagram]
+    while (event := responder.next_event()) is not None: ...
+    # EapStepPending: await event.step, then responder.eap_done(event.sa_id, output, now)
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import logging
+import os
+from collections import deque
+from typing import Any, Callable
+
+from ..crypto.sk import IntegrityError
+from ..wire.codec import parse_header_only, parse_message, parse_payloads, sk_offset
+from ..wire.constants import ExchangeType, HeaderFlag, NotifyType
+from ..wire.errors import ParseError
+from ..wire.payloads import EncryptedPayload, IkeHeader, NotifyPayload
+from .events import Address, Datagram, EapStepPending, Event, IkeSaDeleted
+from .ike_auth import eap_step_done, handle_ike_auth
+from .informational import handle_informational
+from .nat import NON_ESP_MARKER
+from .sa import IkeSa, Outcome, SaState
+from .sa_init import handle_sa_init
+from .settings import ResponderSettings
+
+log = logging.getLogger("ikeeap.ike")
+
+CLOSED_LINGER = 10.0  # seconds a finished SA still answers retransmits of its last response
+
+
+class Responder:
+    def __init__(self, settings: ResponderSettings, random: Callable[[int], bytes] = os.urandom):
+        self.settings = settings
+        self._random = random
+        self._sas: dict[bytes, IkeSa] = {}
+        self._half_open: dict[tuple[Address, bytes], bytes] = {}  # (remote, SPIi) -> SPIr
+        self._events: deque[Event] = deque()
+        self._timers: list[tuple[float, int, bytes]] = []
+        self._timer_seq = itertools.count()
+
+    # ---- adapter API -------------------------------------------------------------------
+
+    def receive_datagram(self, data: bytes, local: Address, remote: Address,
+                         now: float) -> list[Datagram]:
+        if local[1] == self.settings.nat_port:
+            if len(data) < 4 or data[:4] != NON_ESP_MARKER:
+                return []  # NAT keepalive (0xff) or ESP, which the kernel owns
+            data = data[4:]
+        try:
+            header = parse_header_only(data)
+        except ParseError as exc:
+            log.debug("%s:%d dropped: %s", *remote, exc)
+            return []
+        if header.is_response or len(data) != header.length:
+            return []  # we never initiate, so responses are not ours
+        if header.exchange == ExchangeType.IKE_SA_INIT and header.spi_r == bytes(8):
+            return self._frame(self._sa_init(header, data, local, remote, now), local, remote)
+        sa = self._sas.get(header.spi_r)
+        if sa is None or sa.spi_i != header.spi_i:
+            log.debug("%s:%d dropped: unknown SPI %s", *remote, header.spi_r.hex())
+            return []
+        return self._frame(self._request(sa, header, data, local, remote, now), local, remote)
+
+    def next_event(self) -> Event | None:
+        return self._events.popleft() if self._events else None
+
+    def get_timer(self) -> float | None:
+        while self._timers:
+            deadline, _, spi = self._timers[0]
+            sa = self._sas.get(spi)
+            if sa is not None and sa.deadline == deadline:
+                return deadline
+            heapq.heappop(self._timers)
+        return None
+
+    def handle_timer(self, now: float) -> list[Datagram]:
+        while self._timers and self._timers[0][0] <= now:
+            deadline, _, spi = heapq.heappop(self._timers)
+            sa = self._sas.get(spi)
+            if sa is not None and sa.deadline == deadline:
+                self._expire(sa)
+        return []
+
+    def eap_done(self, sa_id: str, output: Any, now: float) -> list[Datagram]:
+        """Feed back the result of an EapStepPending (None: it failed or timed out)."""
+        sa = self._sas.get(bytes.fromhex(sa_id))
+        if sa is None or sa.state == SaState.CLOSED or sa.pending_request_id is None \
+                or sa.reply_to is None:
+            return []
+        outcome = eap_step_done(self.settings, sa, output)
+        local, remote = sa.reply_to
+        return self._frame(self._answer(sa, sa.pending_request_id, ExchangeType.IKE_AUTH,
+                                        outcome, now), local, remote)
+
+    # ---- introspection ------------------------------------------------------------------
+
+    def sas(self) -> list[IkeSa]:
+        return [sa for sa in self._sas.values() if sa.state != SaState.CLOSED]
+
+    def count(self, state: SaState) -> int:
+        return sum(1 for sa in self._sas.values() if sa.state == state)
+
+    # ---- internals ----------------------------------------------------------------------
+
+    def _frame(self, messages: list[bytes], local: Address, remote: Address) -> list[Datagram]:
+        marker = NON_ESP_MARKER if local[1] == self.settings.nat_port else b""
+        return [Datagram(marker + m, local, remote) for m in messages]
+
+    def _schedule(self, sa: IkeSa, deadline: float) -> None:
+        sa.deadline = deadline
+        heapq.heappush(self._timers, (deadline, next(self._timer_seq), sa.spi_r))
+
+    def _sa_init(self, header: IkeHeader, data: bytes, local: Address, remote: Address,
+                 now: float) -> list[bytes]:
+        if header.message_id != 0 or not header.flags & HeaderFlag.INITIATOR:
+            return []
+        known = self._half_open.get((remote, header.spi_i))
+        if known is not None and known in self._sas:
+            sa = self._sas[known]
+            return list(sa.last_response) if sa.init_request == data else []
+        try:
+            _, payloads = parse_message(data)
+        except ParseError as exc:
+            log.info("%s:%d malformed IKE_SA_INIT: %s", *remote, exc)
+            return []
+        result = handle_sa_init(self.settings, header, payloads, data, local, remote, now,
+                                self._random)
+        if result.sa is not None:
+            self._sas[result.sa.spi_r] = result.sa
+            self._half_open[(remote, header.spi_i)] = result.sa.spi_r
+            result.sa.half_open_key = (remote, header.spi_i)
+            self._schedule(result.sa, result.sa.deadline)
+            log.debug("%s IKE_SA_INIT answered, suite %s", result.sa.log_prefix(),
+                      result.sa.suite)
+        return [result.response]
+
+    def _request(self, sa: IkeSa, header: IkeHeader, data: bytes, local: Address,
+                 remote: Address, now: float) -> list[bytes]:
+        mid = header.message_id
+        if mid == sa.last_response_id and mid == sa.next_request_id - 1:
+            return list(sa.last_response)  # a retransmit: same bytes again (RFC 7296 §2.1)
+        if mid == sa.pending_request_id or mid != sa.next_request_id or sa.state == SaState.CLOSED:
+            return []  # being worked on, or outside the window
+        try:
+            offset = sk_offset(data)
+            _, outer = parse_message(data)
+            sk = outer[-1]
+            if not isinstance(sk, EncryptedPayload):
+                return []  # fragments (RFC 7383) are not reassembled yet
+            inner = parse_payloads(sk.first_payload, sa.decrypter.open(data, offset))
+        except (ParseError, IntegrityError) as exc:
+            log.info("%s dropped request %d: %s", sa.log_prefix(), mid, exc)
+            return []
+        sa.remote, sa.local = remote, local  # NAT-T: answer where the request came from
+        sa.reply_to = (local, remote)
+        outcome = self._dispatch(sa, header, inner)
+        return self._answer(sa, mid, header.exchange, outcome, now)
+
+    def _dispatch(self, sa: IkeSa, header: IkeHeader, payloads: list) -> Outcome:
+        exchange = header.exchange
+        if exchange == ExchangeType.IKE_AUTH and sa.state in (SaState.HALF_OPEN,
+                                                              SaState.AUTHENTICATING):
+            return handle_ike_auth(self.settings, sa, payloads)
+        if sa.state != SaState.ESTABLISHED:
+            return Outcome([NotifyPayload(NotifyType.INVALID_SYNTAX)], close=True)
+        if exchange == ExchangeType.INFORMATIONAL:
+            return handle_informational(sa, payloads)
+        if exchange == ExchangeType.CREATE_CHILD_SA:
+            return Outcome([NotifyPayload(NotifyType.NO_ADDITIONAL_SAS)])
+        return Outcome([NotifyPayload(NotifyType.INVALID_SYNTAX)])
+
+    def _answer(self, sa: IkeSa, mid: int, exchange: int, outcome: Outcome,
+                now: float) -> list[bytes]:
+        self._events.extend(outcome.events)
+        if outcome.pending is not None:
+            sa.pending_request_id = mid
+            self._events.append(EapStepPending(sa.id, outcome.pending,
+                                               self.settings.eap_step_timeout))
+            self._deadline_for_state(sa)
+            return []
+        sa.pending_request_id = None
+        response = sa.seal_response(exchange, mid, outcome.payloads)
+        sa.last_response_id, sa.last_response = mid, [response]
+        sa.next_request_id = mid + 1
+        if outcome.close:
+            self._close(sa, now)
+        else:
+            self._deadline_for_state(sa)
+        return [response]
+
+    def _deadline_for_state(self, sa: IkeSa) -> None:
+        if sa.state == SaState.ESTABLISHED:
+            sa.deadline = float("inf")  # liveness checks come with a later feature
+        elif sa.deadline == sa.created + self.settings.half_open_timeout:
+            self._schedule(sa, sa.created + self.settings.auth_timeout)
+
+    def _release(self, sa: IkeSa) -> None:
+        if sa.half_open_key is not None:
+            self._half_open.pop(sa.half_open_key, None)
+            sa.half_open_key = None
+        if sa.auth is not None and sa.auth.authenticator is not None:
+            sa.auth.authenticator.abort()
+            sa.auth.authenticator = None
+        if sa.virtual_ip is not None and sa.pool_name in self.settings.pools:
+            self.settings.pools[sa.pool_name].release(sa.virtual_ip)
+            sa.virtual_ip = None
+
+    def _close(self, sa: IkeSa, now: float) -> None:
+        """Stop using the SA but keep answering retransmits of its last response a while."""
+        self._release(sa)
+        sa.state = SaState.CLOSED
+        self._schedule(sa, now + CLOSED_LINGER)
+
+    def _expire(self, sa: IkeSa) -> None:
+        if sa.state not in (SaState.CLOSED, SaState.ESTABLISHED):
+            log.info("%s %s SA timed out", sa.log_prefix(), sa.state.value)
+            self._events.append(IkeSaDeleted(sa.id, f"{sa.state.value} timeout"))
+        self._release(sa)
+        del self._sas[sa.spi_r]

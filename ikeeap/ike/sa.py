@@ -1,0 +1,115 @@
+"""One IKE SA as the responder sees it: keys, message window, and where it stands."""
+
+from __future__ import annotations
+
+import enum
+import logging
+from dataclasses import dataclass, field
+from typing import Any, Awaitable
+
+from ..crypto.keys import IkeSaKeys, derive_ike_keys
+from ..crypto.sk import SkCipher
+from ..crypto.transforms import IkeSuite
+from ..wire.codec import encode_payloads
+from ..wire.constants import HeaderFlag
+from ..wire.payloads import IdPayload, IkeHeader, Payload, SaPayload, TsPayload, CpPayload
+from .events import Address, Event
+
+log = logging.getLogger("ikeeap.ike")
+
+
+class SaState(enum.Enum):
+    HALF_OPEN = "half-open"      # IKE_SA_INIT answered, no IKE_AUTH yet
+    AUTHENTICATING = "authenticating"
+    ESTABLISHED = "established"
+    CLOSED = "closed"            # kept briefly to answer retransmits of the last response
+
+
+@dataclass
+class Outcome:
+    """What handling one request produced: an answer now, or an EAP step to run first."""
+
+    payloads: list[Payload] = field(default_factory=list)
+    pending: Awaitable[Any] | None = None
+    close: bool = False
+    events: list[Event] = field(default_factory=list)
+
+
+@dataclass
+class AuthProgress:
+    """What the first IKE_AUTH request asked for, kept until the last round answers it."""
+
+    connection: Any
+    peer_id: IdPayload
+    peer_id_text: str
+    sa2: SaPayload | None
+    ts_i: TsPayload | None
+    ts_r: TsPayload | None
+    cp: CpPayload | None
+    authenticator: Any = None
+    eap_finished: bool = False
+    eap_success: bool = False
+    msk: bytes | None = None
+    eap_identity: str | None = None
+    method_name: str = ""
+    last_eap_request: bytes | None = None
+
+
+@dataclass
+class ChildSa:
+    spi_in: bytes   # ours: the initiator sends to it
+    spi_out: bytes  # theirs
+    description: str
+
+
+@dataclass
+class IkeSa:
+    spi_i: bytes
+    spi_r: bytes
+    remote: Address
+    local: Address
+    created: float
+    deadline: float
+    suite: IkeSuite
+    keys: IkeSaKeys
+    ni: bytes
+    nr: bytes
+    init_request: bytes
+    init_response: bytes
+    peer_hash_algorithms: frozenset[int] = frozenset()
+    state: SaState = SaState.HALF_OPEN
+    next_request_id: int = 1
+    pending_request_id: int | None = None
+    last_response_id: int = -1
+    last_response: list[bytes] = field(default_factory=list)
+    reply_to: tuple[Address, Address] | None = None  # (local, remote) of the pending request
+    auth: AuthProgress | None = None
+    children: list[ChildSa] = field(default_factory=list)
+    virtual_ip: Any = None
+    pool_name: str | None = None
+    peer_id_text: str | None = None
+    half_open_key: tuple[Address, bytes] | None = None
+
+    def __post_init__(self) -> None:
+        k = self.keys
+        self.decrypter = SkCipher(self.suite, k.sk_ei, k.sk_ai)
+        self.encrypter = SkCipher(self.suite, k.sk_er, k.sk_ar)
+
+    @property
+    def id(self) -> str:
+        return self.spi_r.hex()
+
+    @classmethod
+    def create(cls, suite: IkeSuite, shared: bytes, ni: bytes, nr: bytes, spi_i: bytes,
+               spi_r: bytes, **kwargs: Any) -> "IkeSa":
+        keys = derive_ike_keys(suite, ni, nr, shared, spi_i, spi_r)
+        return cls(spi_i=spi_i, spi_r=spi_r, suite=suite, keys=keys, ni=ni, nr=nr, **kwargs)
+
+    def seal_response(self, exchange: int, message_id: int, payloads: list[Payload]) -> bytes:
+        """Encrypt ``payloads`` into one SK payload of a response from the original responder."""
+        first, inner = encode_payloads(payloads)
+        header = IkeHeader(self.spi_i, self.spi_r, 0, exchange, HeaderFlag.RESPONSE, message_id)
+        return self.encrypter.seal(header, first, inner)
+
+    def log_prefix(self) -> str:
+        return f"[{self.id[:8]} {self.remote[0]}:{self.remote[1]}]"

@@ -1,0 +1,115 @@
+"""IKE_SA_INIT, responder side (RFC 7296 §1.2, §2.6–2.7, §2.10, §2.23)."""
+
+from __future__ import annotations
+
+import logging
+import struct
+from dataclasses import dataclass
+
+from ..crypto.dh import InvalidKeyExchange, new_dh
+from ..crypto.transforms import IkeSuite
+from ..wire.codec import encode_message
+from ..wire.constants import (
+    CertEncoding, ExchangeType, HashAlgorithm, HeaderFlag, NotifyType, ProtocolId,
+)
+from ..wire.payloads import (
+    CertReqPayload, IkeHeader, KePayload, NoncePayload, NotifyPayload, Payload, SaPayload,
+    UnknownPayload,
+)
+from .events import Address
+from .nat import nat_hash
+from .proposals import choose_ike
+from .sa import IkeSa
+from .settings import ResponderSettings
+
+log = logging.getLogger("ikeeap.ike")
+
+NONCE_SIZE = 32
+OUR_HASH_ALGORITHMS = (HashAlgorithm.SHA2_256, HashAlgorithm.SHA2_384, HashAlgorithm.SHA2_512)
+
+
+@dataclass
+class InitResult:
+    response: bytes
+    sa: IkeSa | None = None
+
+
+def _notify_response(header: IkeHeader, notify: NotifyPayload) -> bytes:
+    """An unencrypted error answer; the responder SPI stays zero (RFC 7296 §2.6, §2.7)."""
+    reply = IkeHeader(header.spi_i, bytes(8), 0, ExchangeType.IKE_SA_INIT,
+                      HeaderFlag.RESPONSE, 0)
+    return encode_message(reply, [notify])
+
+
+def _collect(payloads: list[Payload]) -> dict:
+    found: dict = {"notifies": {}}
+    for p in payloads:
+        if isinstance(p, NotifyPayload):
+            found["notifies"][p.notify_type] = p.data
+        elif isinstance(p, UnknownPayload):
+            if p.critical:
+                found.setdefault("critical", p.type)
+        else:
+            found.setdefault(type(p), p)
+    return found
+
+
+def _peer_hash_algorithms(data: bytes | None) -> frozenset[int]:
+    if not data or len(data) % 2:
+        return frozenset()
+    return frozenset(struct.unpack(f"!{len(data) // 2}H", data))
+
+
+def handle_sa_init(settings: ResponderSettings, header: IkeHeader, payloads: list[Payload],
+                   message: bytes, local: Address, remote: Address, now: float,
+                   random) -> InitResult:
+    found = _collect(payloads)
+    if "critical" in found:
+        crit = NotifyPayload(NotifyType.UNSUPPORTED_CRITICAL_PAYLOAD, bytes([found["critical"]]))
+        return InitResult(_notify_response(header, crit))
+    sa_payload, ke, nonce = found.get(SaPayload), found.get(KePayload), found.get(NoncePayload)
+    if sa_payload is None or ke is None or nonce is None or not 16 <= len(nonce.data) <= 256:
+        return InitResult(_notify_response(header, NotifyPayload(NotifyType.INVALID_SYNTAX)))
+    chosen = choose_ike(settings.ike_proposals, sa_payload.proposals, ke.group)
+    if chosen is None:
+        log.info("%s:%d IKE_SA_INIT: no acceptable proposal", *remote)
+        return InitResult(_notify_response(header, NotifyPayload(NotifyType.NO_PROPOSAL_CHOSEN)))
+    if ke.group != chosen.dh:
+        log.info("%s:%d IKE_SA_INIT: KE group %d, asking for %d", *remote, ke.group, chosen.dh)
+        return InitResult(_notify_response(
+            header, NotifyPayload(NotifyType.INVALID_KE_PAYLOAD, struct.pack("!H", chosen.dh))))
+    dh = new_dh(chosen.dh)
+    try:
+        shared = dh.compute(ke.data)
+    except InvalidKeyExchange:
+        log.info("%s:%d IKE_SA_INIT: invalid KE data", *remote)
+        return InitResult(_notify_response(header, NotifyPayload(NotifyType.INVALID_SYNTAX)))
+    spi_r = random(8)
+    nr = random(NONCE_SIZE)
+    suite = IkeSuite(chosen.encr, chosen.encr_key_bits, chosen.prf, chosen.integ, chosen.dh)
+    out: list[Payload] = [
+        SaPayload((chosen.payload(ProtocolId.IKE, b""),)),
+        KePayload(chosen.dh, dh.public),
+        NoncePayload(nr),
+        NotifyPayload(NotifyType.NAT_DETECTION_SOURCE_IP, nat_hash(header.spi_i, spi_r, local)),
+        NotifyPayload(NotifyType.NAT_DETECTION_DESTINATION_IP,
+                      nat_hash(header.spi_i, spi_r, remote)),
+    ]
+    if settings.certreq:
+        out.append(CertReqPayload(CertEncoding.X509_SIGNATURE, settings.certreq))
+    notifies = found["notifies"]
+    if NotifyType.IKEV2_FRAGMENTATION_SUPPORTED in notifies:
+        out.append(NotifyPayload(NotifyType.IKEV2_FRAGMENTATION_SUPPORTED))
+    out.append(NotifyPayload(NotifyType.SIGNATURE_HASH_ALGORITHMS,
+                             struct.pack("!3H", *OUR_HASH_ALGORITHMS)))
+    reply = IkeHeader(header.spi_i, spi_r, 0, ExchangeType.IKE_SA_INIT, HeaderFlag.RESPONSE, 0)
+    response = encode_message(reply, out)
+    sa = IkeSa.create(
+        suite, shared, nonce.data, nr, header.spi_i, spi_r, remote=remote, local=local,
+        created=now, deadline=now + settings.half_open_timeout, init_request=message,
+        init_response=response,
+        peer_hash_algorithms=_peer_hash_algorithms(
+            notifies.get(NotifyType.SIGNATURE_HASH_ALGORITHMS)),
+    )
+    sa.last_response_id, sa.last_response = 0, [response]
+    return InitResult(response, sa)
