@@ -154,7 +154,7 @@ def _read_server(r: _Reader, table: dict) -> ServerConfig:
         r.problem(f"{p}log_level", "must be debug, info, warning or error")
     state_dir = Path(r.get(table, p, "state_dir", str, str(d.state_dir)))
     if not state_dir.is_absolute():
-        state_dir = r.path.parent / state_dir
+        state_dir = (r.path.parent / state_dir).resolve()
     return ServerConfig(
         listen=tuple(listen), port=port, nat_port=nat_port,
         identity=r.get(table, p, "identity", str, d.identity), state_dir=state_dir,
@@ -282,7 +282,7 @@ def load_config(path: str | Path, known_methods: set[str] | None = None) -> Conf
     if certs is None and any(c.auth == "eap" for c in connections):
         r.problem("certificates", "EAP connections need a server certificate")
     plugins = r.get(doc, "", "plugins", dict, {})
-    plugin_dirs = tuple(path.parent / d for d in r.get(plugins, "plugins.", "dirs", list, []))
+    plugin_dirs = tuple((path.parent / d).resolve() for d in r.get(plugins, "plugins.", "dirs", list, []))
     users = _read_users(r, doc)
     if r.problems:
         raise ConfigError(r.problems)

@@ -25,7 +25,7 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from ikeeap.eap.method import EapContext, EapMethod, EapStep, StepKind
 from ikeeap.eap.packet import EapCode, EapPacket, EapParseError, EapType, parse_eap
@@ -49,8 +49,8 @@ class EapOutput:
     packet: bytes | None
     finished: bool
     success: bool = False
-    msk: bytes | None = None
-    emsk: bytes | None = None
+    msk: bytes | None = field(default=None, repr=False)
+    emsk: bytes | None = field(default=None, repr=False)
     mutual: bool = False
     method_name: str | None = None
     identity: bytes | None = None

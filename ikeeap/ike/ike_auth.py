@@ -104,8 +104,8 @@ def _psk_round(settings: ResponderSettings, sa: IkeSa, auth: AuthPayload) -> Out
 
 def certificate_round(settings: ResponderSettings, sa: IkeSa, eap_packet: bytes) -> Outcome:
     """The answer to the first IKE_AUTH of an EAP login: IDr, CERT, AUTH and the first request."""
-    method = settings.signer.choose_method(sa.peer_hash_algorithms or None)
-    signature = settings.signer.sign(method, _our_auth_octets(settings, sa))
+    method, signature = settings.signer.authenticate(_our_auth_octets(settings, sa),
+                                                     sa.peer_hash_algorithms or None)
     payloads: list[Payload] = [settings.identity]
     payloads += [CertPayload(CertEncoding.X509_SIGNATURE, der) for der in settings.cert_chain]
     payloads += [AuthPayload(method, signature), EapPayload(eap_packet)]

@@ -934,6 +934,8 @@ class CharonInitiator(Charon):
                  extra_plugins: Sequence[str] = (),
                  strongswan_extra: Mapping[str, Any] | None = None,
                  config: InitiatorConfig | None = None, **options: Any) -> None:
+        if config is not None and options:
+            raise TypeError("pass either config= or keyword options, not both")
         owned_topology = None
         if topology is None and netns is None:
             owned_topology = topology = root_link(name)
@@ -954,8 +956,6 @@ class CharonInitiator(Charon):
             if owned_topology:
                 owned_topology.close()
             raise
-        if config is not None and options:
-            raise TypeError("pass either config= or keyword options, not both")
         self._topology = owned_topology
         self.topology = topology
         self.local_addr = local_addr
@@ -977,8 +977,9 @@ class CharonInitiator(Charon):
         if c.cert:
             local["certs"] = self._install_file(c.cert, "x509")
         remote: dict[str, Any] = {"auth": c.remote_auth, "id": c.remote_id or "%any"}
-        if c.cacerts:
-            remote["cacerts"] = ",".join(self._install_file(p, "x509ca") for p in c.cacerts)
+        cacerts = [self._install_file(p, "x509ca") for p in c.cacerts]  # trusted anyway
+        if cacerts and c.remote_auth not in ("psk", None):
+            remote["cacerts"] = ",".join(cacerts)  # and required as the peer's issuer
         if c.key:
             self._install_file(c.key, "private")
 

@@ -1,0 +1,125 @@
+"""The ``ikeeap`` command: serve, check-config, plugins."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from .config import Config, ConfigError, load_config
+from .eap.registry import RegistryError
+
+DEFAULT_CONFIG = "conf/ikeeap.toml"
+
+
+def _load(path: str) -> tuple[Config, object]:
+    from .runtime import load_registry
+
+    registry = load_registry()
+    config = load_config(path, known_methods=set(registry.names()))
+    if config.plugin_dirs:
+        registry = load_registry(config)
+    return config, registry
+
+
+def _print_client_help(config: Config, ca_path: Path, bound: list[tuple[str, int]]) -> None:
+    users = [u for u, e in config.users.items() if "password" in e]
+    eap = next((c for c in config.connections if c.auth == "eap"), None)
+    print("ikeeap is listening on " + ", ".join(f"{h}:{p}/udp" for h, p in bound))
+    print(f"  server identity : {config.server.identity}")
+    print(f"  CA certificate  : {ca_path}  (clients must trust it)")
+    if eap is not None:
+        print(f"  EAP methods     : {', '.join(eap.eap_methods)}  (connection {eap.name!r})")
+    if users:
+        print(f"  demo user       : {users[0]} / {config.users[users[0]]['password']}")
+    print("  strongSwan client (swanctl.conf): remote_addrs = <this host>, local.auth = eap-"
+          f"{eap.eap_methods[0] if eap else 'mschapv2'}, remote.id = {config.server.identity},"
+          " remote.auth = pubkey, CA in /etc/swanctl/x509ca/  (see README.md)")
+    sys.stdout.flush()
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from twisted.internet import reactor
+
+    from .ike.responder import Responder
+    from .runtime import build_settings, ensure_certificates
+    from .server.service import ResponderService
+
+    config, registry = _load(args.config)
+    _setup_logging(args.log_level or config.server.log_level)
+    credentials = None
+    if config.certificates is not None:
+        credentials = ensure_certificates(config.certificates, config.server.identity)
+    settings = build_settings(config, registry, credentials)
+    service = ResponderService(Responder(settings), reactor)
+    listen = args.listen or list(config.server.listen)
+    port = config.server.port if args.port is None else args.port
+    nat_port = config.server.nat_port if args.nat_port is None else args.nat_port
+    settings.nat_port = nat_port
+    bound = []
+    for host in listen:
+        bound.append(service.listen(host, port))
+        bound.append(service.listen(host, nat_port))
+    if credentials is not None:
+        _print_client_help(config, credentials.ca_path, bound)
+    reactor.addSystemEventTrigger("before", "shutdown", service.stop)
+    reactor.run()
+    return 0
+
+
+def cmd_check_config(args: argparse.Namespace) -> int:
+    config, _ = _load(args.config)
+    print(f"{config.path}: OK ({len(config.connections)} connections, "
+          f"{len(config.users)} local users)")
+    return 0
+
+
+def cmd_plugins(args: argparse.Namespace) -> int:
+    _, registry = _load(args.config)
+    for name in registry.names():
+        print(f"{name:12} {registry.origin(name)}")
+    return 0
+
+
+def _setup_logging(level: str) -> None:
+    logging.basicConfig(level=getattr(logging, level.upper(), logging.INFO),
+                        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ikeeap", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="run the IKEv2 responder")
+    serve.add_argument("--listen", action="append", help="address to bind (repeatable)")
+    serve.add_argument("--port", type=int, help="IKE port (default from config, 500)")
+    serve.add_argument("--nat-port", type=int, help="NAT-T port (default from config, 4500)")
+    serve.add_argument("--log-level", choices=["debug", "info", "warning", "error"])
+    serve.set_defaults(func=cmd_serve)
+    check = sub.add_parser("check-config", help="validate a configuration file")
+    check.set_defaults(func=cmd_check_config)
+    plugins = sub.add_parser("plugins", help="list the EAP methods found")
+    plugins.set_defaults(func=cmd_plugins)
+    for p in (serve, check, plugins):
+        p.add_argument("--config", "-c", default=DEFAULT_CONFIG, help="TOML configuration")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return 2
+    except RegistryError as exc:
+        print(f"plugins: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"ikeeap: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
