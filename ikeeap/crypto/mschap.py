@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.ciphers import Cipher, modes
 try:  # cryptography >= 43 moved the legacy ciphers to "decrepit"
     from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
 except ImportError:  # pragma: no cover - older cryptography
-    from cryptography.hazmat.primitives.ciphers.algorithms import TripleDES  # type: ignore
+    from cryptography.hazmat.primitives.ciphers.algorithms import TripleDES
 
 from ikeeap.crypto.md4 import md4
 
@@ -64,7 +64,7 @@ def des_expand_key(key7: bytes) -> bytes:
     out = bytearray()
     for i in range(8):
         byte = ((bits >> (49 - 7 * i)) & 0x7F) << 1
-        parity = bin(byte).count("1") % 2 == 0
+        parity = byte.bit_count() % 2 == 0
         out.append(byte | int(parity))
     return bytes(out)
 

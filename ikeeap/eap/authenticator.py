@@ -27,10 +27,11 @@ import secrets
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from enum import Enum
+
 from ikeeap.eap.method import EapContext, EapMethod, EapStep, StepKind
 from ikeeap.eap.packet import EapCode, EapPacket, EapParseError, EapType, parse_eap
 
-_LOG = logging.getLogger("ikeeap.eap.authenticator")
+logger = logging.getLogger("ikeeap.eap.authenticator")
 
 MethodFactory = Callable[[], EapMethod]
 FactoryList = Sequence[tuple[int | None, MethodFactory]]
@@ -90,7 +91,8 @@ class EapAuthenticator:
             raise ValueError("identity_round=False needs context.identity")
         if first_identifier is None:
             first_identifier = secrets.randbelow(256)
-        self._identifier = first_identifier % 256
+        # The first Request (Identity, or the first method's) carries first_identifier.
+        self._identifier = (first_identifier - (0 if identity_round else 1)) % 256
         self._identity: bytes | None = None if identity_round else self._ctx.identity
         self._phase = _Phase.NEW
         self._factories: list[tuple[int | None, MethodFactory]] = []
@@ -123,7 +125,11 @@ class EapAuthenticator:
         if self._identity_round:
             self._phase = _Phase.IDENTITY
             return self._request(bytes([EapType.IDENTITY]), self._identifier)
-        return await self._begin_methods()
+        self._busy = True
+        try:
+            return await self._begin_methods()
+        finally:
+            self._busy = False
 
     async def receive(self, packet: bytes) -> EapOutput:
         """Process one EAP packet from the peer."""
@@ -166,8 +172,8 @@ class EapAuthenticator:
             source = self._source
             factories = source(self._identity or b"") if callable(source) else source
             self._factories = list(factories)
-        except Exception as exc:  # noqa: BLE001 - policy callbacks are plugin code too
-            _LOG.error("method policy raised %s", type(exc).__name__, exc_info=True)
+        except Exception as exc:  # policy callbacks are plugin code too
+            logger.exception("method policy raised %s", type(exc).__name__)
             return self._fail(f"method policy raised {type(exc).__name__}")
         if not self._factories:
             return self._fail("no EAP method allowed")
@@ -204,8 +210,8 @@ class EapAuthenticator:
         try:
             self._method = factory()
             self._method_name = str(getattr(self._method, "name", type(self._method).__name__))
-        except Exception as exc:  # noqa: BLE001
-            _LOG.error("EAP method factory raised %s", type(exc).__name__, exc_info=True)
+        except Exception as exc:
+            logger.exception("EAP method factory raised %s", type(exc).__name__)
             self._method = None
             return self._fail(f"method factory raised {type(exc).__name__}")
         method = self._method
@@ -218,10 +224,8 @@ class EapAuthenticator:
     async def _call(self, fn: Callable[[], Awaitable[EapStep]]) -> EapStep:
         try:
             step = await fn()
-        except Exception as exc:  # noqa: BLE001 - plugins misbehave; never propagate
-            _LOG.error(
-                "EAP method %s raised %s", self._method_name, type(exc).__name__, exc_info=True
-            )
+        except Exception as exc:  # plugins misbehave; never propagate
+            logger.exception("EAP method %s raised %s", self._method_name, type(exc).__name__)
             self._abort_method()
             return EapStep.failure(f"method {self._method_name} raised {type(exc).__name__}")
         if not isinstance(step, EapStep):
@@ -250,16 +254,14 @@ class EapAuthenticator:
         assert method is not None
         try:
             msk, emsk, mutual = method.msk(), method.emsk(), bool(method.is_mutual())
-        except Exception as exc:  # noqa: BLE001
-            _LOG.error("EAP method %s key export raised", self._method_name, exc_info=True)
+        except Exception as exc:
+            logger.exception("EAP method %s key export raised", self._method_name)
             return self._fail(f"method {self._method_name} raised {type(exc).__name__}")
         if self._require_mutual and not mutual:
             return self._fail(f"method {self._method_name} is not mutual (RFC 5998)")
         self._phase = _Phase.DONE
         packet = EapPacket(EapCode.SUCCESS, self._final_id(identifier)).encode()
-        return EapOutput(
-            packet, True, True, msk, emsk, mutual, self._method_name, self._identity
-        )
+        return EapOutput(packet, True, True, msk, emsk, mutual, self._method_name, self._identity)
 
     # -- helpers ------------------------------------------------------------------------
 
@@ -276,7 +278,7 @@ class EapAuthenticator:
         return EapOutput(packet, False, method_name=self._method_name, identity=self._identity)
 
     def _fail(self, reason: str, identifier: int | None = None) -> EapOutput:
-        _LOG.info("[%s] EAP failure: %s", self._ctx.peer, reason)
+        logger.info("[%s] EAP failure: %s", self._ctx.peer, reason)
         self._phase = _Phase.DONE
         self._abort_method()
         packet = EapPacket(EapCode.FAILURE, self._final_id(identifier)).encode()
@@ -288,7 +290,7 @@ class EapAuthenticator:
         return self._identifier if identifier is None else identifier % 256
 
     def _ignore(self, reason: str) -> EapOutput:
-        _LOG.debug("[%s] EAP packet ignored: %s", self._ctx.peer, reason)
+        logger.debug("[%s] EAP packet ignored: %s", self._ctx.peer, reason)
         return EapOutput(
             None,
             self.finished,
@@ -304,8 +306,8 @@ class EapAuthenticator:
             return
         try:
             method.abort()
-        except Exception:  # noqa: BLE001
-            _LOG.error("EAP method %s abort raised", self._method_name, exc_info=True)
+        except Exception:
+            logger.exception("EAP method %s abort raised", self._method_name)
 
 
 def _key(eap_type: int | None, factory: MethodFactory) -> object:

@@ -96,13 +96,14 @@ class LocalUserStore:
     async def verify(self, user: str, password: str) -> bool:
         """Constant-time check; unknown users cost the same as wrong passwords."""
         cred = self._users.get(user)
+        offered_hash = nt_password_hash(password or "")  # same work for every outcome
         if not password or cred is None:
-            hmac.compare_digest(_DUMMY_HASH, nt_password_hash(password or ""))
+            hmac.compare_digest(_DUMMY_HASH, offered_hash)
             return False
         if cred.password is not None:
             return hmac.compare_digest(cred.password.encode("utf-8"), password.encode("utf-8"))
         if cred.nt_hash is not None:
-            return hmac.compare_digest(cred.nt_hash, nt_password_hash(password))
+            return hmac.compare_digest(cred.nt_hash, offered_hash)
         return False
 
 

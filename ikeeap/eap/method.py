@@ -13,7 +13,7 @@ import logging
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any, ClassVar, Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from ikeeap.eap.credentials import Providers
 
@@ -95,10 +95,15 @@ class EapContext:
 class EapMethod(Protocol):
     """Server side of one EAP method (see docs/architecture.md, "eap")."""
 
-    name: str
-    eap_type: int | None  # None: pass-through that relays any type (RADIUS)
-    generates_msk: bool  # static capability; msk() is authoritative after success
-    mutual: bool  # static capability; is_mutual() is authoritative after success
+    # Read-only members: a plain class attribute satisfies them.
+    @property
+    def name(self) -> str: ...
+    @property
+    def eap_type(self) -> int | None: ...  # None: pass-through relaying any type (RADIUS)
+    @property
+    def generates_msk(self) -> bool: ...  # static capability; msk() decides after success
+    @property
+    def mutual(self) -> bool: ...  # static capability; is_mutual() decides after success
 
     def start(self, ctx: EapContext) -> Awaitable[EapStep]: ...
     def process(self, ctx: EapContext, response: bytes) -> Awaitable[EapStep]: ...
@@ -111,10 +116,10 @@ class EapMethod(Protocol):
 class BaseMethod:
     """Defaults for methods without keys: no MSK/EMSK, not mutual, nothing to release."""
 
-    name: ClassVar[str] = "base"
-    eap_type: ClassVar[int | None] = None
-    generates_msk: ClassVar[bool] = False
-    mutual: ClassVar[bool] = False
+    name: str = "base"
+    eap_type: int | None = None
+    generates_msk: bool = False
+    mutual: bool = False
 
     def __init__(
         self, config: dict[str, Any] | None = None, providers: Providers | None = None

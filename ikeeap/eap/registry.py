@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, cast
 
 from ikeeap.eap.credentials import Providers
 from ikeeap.eap.method import EapMethod
@@ -107,7 +107,7 @@ class MethodRegistry:
             origin = f"entry point {ep.name} = {ep.value} ({dist})"
             try:
                 factory = ep.load()
-            except Exception as exc:  # noqa: BLE001 - any import failure names the plugin
+            except Exception as exc:  # any import failure names the plugin
                 raise RegistryError(f"{origin}: failed to load: {exc!r}") from exc
             self.register(ep.name, factory, origin)
 
@@ -164,7 +164,7 @@ def _resolve(target: str, origin: str) -> Factory:
         obj: Any = importlib.import_module(module_name)
         for part in attr.split("."):
             obj = getattr(obj, part)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         raise RegistryError(f"{origin}: failed to load: {exc!r}") from exc
     return obj  # type: ignore[no-any-return]
 
@@ -178,7 +178,7 @@ def _import_file(file: Path, origin: str) -> ModuleType:
         module = importlib.util.module_from_spec(spec)
         sys.modules[module_name] = module
         spec.loader.exec_module(module)
-    except Exception as exc:  # noqa: BLE001 - syntax errors, missing imports, ...
+    except Exception as exc:  # syntax errors, missing imports, ...
         sys.modules.pop(module_name, None)
         raise RegistryError(f"{origin}: import failed: {exc!r}") from exc
     return module
@@ -195,10 +195,12 @@ def _exposed_methods(module: ModuleType, origin: str) -> dict[str, Factory]:
         if cls.__module__ != module.__name__:
             continue
         name = getattr(cls, "name", None)
-        if isinstance(name, str) and callable(getattr(cls, "start", None)) and callable(
-            getattr(cls, "process", None)
+        if (
+            isinstance(name, str)
+            and callable(getattr(cls, "start", None))
+            and callable(getattr(cls, "process", None))
         ):
             if name in found:
                 raise RegistryError(f"{origin}: two classes named {name!r}")
-            found[name] = cls
+            found[name] = cast(Factory, cls)
     return found

@@ -6,14 +6,17 @@ Topology
 --------
 ``netns_pair()`` makes two fresh namespaces joined by a veth pair::
 
-    [ns ikeeap-t<pid>-<n>-r]  veth-r 192.0.2.1/30  <---->  veth-i 192.0.2.2/30  [ns ...-i]
+    [ns ikeeap-t<pid>-<n>-r]  veth-r 198.51.100.1/30  <---->  veth-i 198.51.100.2/30  [ns ...-i]
           responder (ikeeap, or a CharonResponder)            CharonInitiator
 
 The addresses are the same for every pair (the namespaces are isolated), so tests never
 clash on addresses or on UDP 500/4500.  ``root_link()`` instead puts the responder end in the
-root namespace; each root link gets its own /30 out of 192.0.2.0/24 (``ikt<hex>`` interface in
-the root namespace, responder = first host, initiator = second host).  With ``ipv6=True``
-2001:db8:0:<n>::1/64 (responder) and ::2 (initiator) are added too (no DAD).
+root namespace; each root link gets its own /30 out of 198.51.100.0/24 that overlaps no route
+or address already in the root namespace (``ikt<hex>`` interface in the root namespace,
+responder = first host, initiator = second host).  With ``ipv6=True`` 2001:db8:0:<n>::1/64
+(responder) and ::2 (initiator) are added too (no DAD).  Virtual IPs handed out by
+CharonResponder come from 203.0.113.0/24.  (192.0.2.0/24 is avoided on purpose: CI/dev hosts
+may really use it, this one has it on eth0.)
 
 charon isolation
 ----------------
@@ -36,7 +39,6 @@ with ``kernel="libipsec"``, the userland ESP).  The IKE SA itself stays ESTABLIS
 from __future__ import annotations
 
 import contextlib
-import errno
 import fcntl
 import ipaddress
 import itertools
@@ -48,41 +50,42 @@ import signal
 import subprocess
 import tempfile
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Self
 
 __all__ = [
-    "CharonError",
-    "Netns",
-    "Topology",
-    "netns_pair",
-    "root_link",
-    "NetnsPair",
-    "run_in_netns",
-    "stop_process",
-    "wait_udp_bound",
-    "cleanup_stale",
-    "interop_unavailable_reason",
-    "find_charon",
-    "SwanctlResult",
-    "InitiatorConfig",
-    "ResponderConfig",
     "Charon",
+    "CharonError",
     "CharonInitiator",
     "CharonResponder",
+    "InitiatorConfig",
+    "Netns",
+    "NetnsPair",
+    "ResponderConfig",
+    "SwanctlResult",
+    "Topology",
     "child_sa_negotiated",
     "child_sa_outcome",
+    "cleanup_stale",
+    "find_charon",
     "ike_sa_established",
+    "interop_unavailable_reason",
+    "netns_pair",
     "parse_swanctl_pretty",
+    "root_link",
+    "run_in_netns",
+    "stop_process",
     "swanctl_conf_text",
+    "wait_udp_bound",
 ]
 
 NS_PREFIX = "ikeeap-t"
 ROOT_IF_PREFIX = "ikt"
-LINK_NET4 = ipaddress.ip_network("192.0.2.0/24")  # TEST-NET-1, /30 per link
-LINK_NET6_FMT = "2001:db8:0:{:x}::{}"  # documentation prefix, /64 per link
-DEFAULT_POOL4 = "198.51.100.0/24"  # TEST-NET-2, virtual IPs handed out by CharonResponder
+LINK_NET4 = ipaddress.ip_network("198.51.100.0/24")  # TEST-NET-2, one /30 per link
+LINK_NET6_FMT = "2001:db8:0:{:x}::{:x}"  # documentation prefix, one /64 per link
+DEFAULT_POOL4 = "203.0.113.0/24"  # TEST-NET-3, virtual IPs handed out by CharonResponder
 LOCK_PATH = "/run/lock/ikeeap-interop.lock"
 
 CHARON_CANDIDATES = (
@@ -106,7 +109,7 @@ class CharonError(RuntimeError):
 def _run(argv: Sequence[str], *, check: bool = True, timeout: float = 20,
          input: str | None = None) -> subprocess.CompletedProcess:
     proc = subprocess.run(list(argv), capture_output=True, text=True, timeout=timeout,
-                          input=input)
+                          input=input, check=False)
     if check and proc.returncode != 0:
         raise CharonError(f"{shlex.join(argv)} failed ({proc.returncode}): "
                           f"{proc.stderr.strip() or proc.stdout.strip()}")
@@ -186,7 +189,7 @@ class Netns:
         return self.name
 
     @classmethod
-    def create(cls, name: str | None = None) -> "Netns":
+    def create(cls, name: str | None = None) -> Netns:
         name = name or f"{NS_PREFIX}{os.getpid()}-{next(_counter)}"
         _run(["ip", "netns", "add", name])
         ns = cls(name)
@@ -335,11 +338,15 @@ class Topology:
                 _run(["ip", "link", "del", self._root_if], check=False)
             self._root_if = None
 
-    def __enter__(self) -> "Topology":
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _v6(index: int, host: int) -> str:
+    return str(ipaddress.ip_address(LINK_NET6_FMT.format(index, host)))
 
 
 def _link_addrs(index: int) -> tuple[str, str]:
@@ -356,8 +363,59 @@ def _configure_end(ns: Netns | None, ifname: str, addr: str, prefixlen: int,
     _run([*ip, "link", "set", ifname, "up"])
 
 
+def _wait_oper_up(ns: Netns | None, ifname: str, timeout: float = 3.0) -> None:
+    """veth reports carrier a moment after both ends are up; wait for it."""
+    ip = ["ip"] if ns is None else ["ip", "-n", ns.name]
+    deadline = time.monotonic() + timeout
+    while True:
+        out = _run([*ip, "-o", "link", "show", "dev", ifname], check=False).stdout
+        if " state UP " in out:
+            return
+        if time.monotonic() > deadline:
+            raise CharonError(f"{ifname} in {ns} not up after {timeout}s: {out.strip()}")
+        time.sleep(0.01)
+
+
+def _root_prefixes(version: int) -> list:
+    """Every route destination and address prefix in the root namespace (not defaults)."""
+    nets = []
+    out = _run(["ip", f"-{version}", "route", "show", "table", "all"], check=False).stdout
+    for line in out.splitlines():
+        words = line.split()
+        if not words:
+            continue
+        dst = words[1] if words[0] in ("local", "broadcast", "unicast", "anycast",
+                                      "multicast", "unreachable", "blackhole",
+                                      "prohibit", "throw") and len(words) > 1 else words[0]
+        if dst == "default":
+            continue
+        with contextlib.suppress(ValueError):
+            nets.append(ipaddress.ip_network(dst, strict=False))
+    out = _run(["ip", "-o", f"-{version}", "addr", "show"], check=False).stdout
+    for m in re.finditer(r"inet6? ([0-9a-fA-F:.]+/\d+)", out):
+        with contextlib.suppress(ValueError):
+            nets.append(ipaddress.ip_interface(m.group(1)).network)
+    return [n for n in nets if n.prefixlen > 0]
+
+
+def _free_root_index(ipv6: bool) -> int:
+    """A /30 index in LINK_NET4 (and /64 in 2001:db8:0:<i>::) that the root ns doesn't use."""
+    used4 = _root_prefixes(4)
+    used6 = _root_prefixes(6) if ipv6 else []
+    for index in range(1, 64):
+        net4 = ipaddress.ip_network(f"{_link_addrs(index)[0]}/30", strict=False)
+        if any(net4.overlaps(n) for n in used4):
+            continue
+        if ipv6:
+            net6 = ipaddress.ip_network(LINK_NET6_FMT.format(index, 0) + "/64")
+            if any(net6.overlaps(n) for n in used6):
+                continue
+        return index
+    raise CharonError(f"no /30 of {LINK_NET4} is free in the root namespace")
+
+
 def netns_pair(tag: str | None = None, *, ipv6: bool = False) -> Topology:
-    """Two new namespaces joined by veth: responder 192.0.2.1, initiator 192.0.2.2."""
+    """Two new namespaces joined by veth: responder 198.51.100.1, initiator 198.51.100.2."""
     tag = tag or f"{os.getpid()}-{next(_counter)}"
     base = f"{NS_PREFIX}{_pid_tag(tag)}"
     owned: list[Netns] = []
@@ -369,10 +427,12 @@ def netns_pair(tag: str | None = None, *, ipv6: bool = False) -> Topology:
         _run(["ip", "link", "add", "veth-r", "netns", rns.name, "type", "veth",
               "peer", "name", "veth-i", "netns", ins.name])
         raddr, iaddr = _link_addrs(0)
-        r6 = LINK_NET6_FMT.format(0, 1) if ipv6 else None
-        i6 = LINK_NET6_FMT.format(0, 2) if ipv6 else None
+        r6 = _v6(0, 1) if ipv6 else None
+        i6 = _v6(0, 2) if ipv6 else None
         _configure_end(rns, "veth-r", raddr, 30, r6)
         _configure_end(ins, "veth-i", iaddr, 30, i6)
+        _wait_oper_up(rns, "veth-r")
+        _wait_oper_up(ins, "veth-i")
     except BaseException:
         for ns in reversed(owned):
             ns.delete()
@@ -406,30 +466,24 @@ def _global_lock():
 def root_link(tag: str | None = None, *, ipv6: bool = False) -> Topology:
     """A new initiator namespace linked to the root namespace (responder end in root).
 
-    Each link gets a free /30 of 192.0.2.0/24: responder (root) = .4n+1, initiator = .4n+2.
+    Each link gets a /30 of 198.51.100.0/24 that no root-namespace route or address overlaps:
+    responder (root) = .4n+1, initiator = .4n+2 (n >= 1).
     """
     tag = tag or f"{os.getpid()}-{next(_counter)}"
     ins = Netns.create(f"{NS_PREFIX}{_pid_tag(tag)}-i")
     root_if = f"{ROOT_IF_PREFIX}{os.urandom(4).hex()}"  # 11 chars < IFNAMSIZ
     try:
         with _global_lock():
-            used = set()
-            out = _run(["ip", "-o", "-4", "addr", "show"], check=False).stdout
-            for m in re.finditer(r"inet (\d+\.\d+\.\d+\.\d+)/", out):
-                a = ipaddress.ip_address(m.group(1))
-                if a in LINK_NET4:
-                    used.add((int(a) - int(LINK_NET4.network_address)) // 4)
-            free = [i for i in range(1, 64) if i not in used]
-            if not free:
-                raise CharonError("no free /30 left in 192.0.2.0/24 for a root link")
-            index = free[0]
+            index = _free_root_index(ipv6)
             raddr, iaddr = _link_addrs(index)
-            r6 = LINK_NET6_FMT.format(index, 1) if ipv6 else None
-            i6 = LINK_NET6_FMT.format(index, 2) if ipv6 else None
+            r6 = _v6(index, 1) if ipv6 else None
+            i6 = _v6(index, 2) if ipv6 else None
             _run(["ip", "link", "add", root_if, "type", "veth", "peer", "name", "veth-i",
                   "netns", ins.name])
             _configure_end(None, root_if, raddr, 30, r6)
         _configure_end(ins, "veth-i", iaddr, 30, i6)
+        _wait_oper_up(None, root_if)
+        _wait_oper_up(ins, "veth-i")
     except BaseException:
         ins.delete()
         if os.path.exists(f"/sys/class/net/{root_if}"):
@@ -599,9 +653,14 @@ class SwanctlResult:
                 f"{self.output}")
 
 
-BASE_PLUGINS = ("random nonce openssl pem pkcs1 pkcs8 x509 revocation constraints pubkey "
-                "kdf socket-default vici eap-identity eap-md5 eap-mschapv2 eap-gtc eap-tls "
-                "eap-ttls").split()
+# charon's plugins (kernel-netlink / kernel-libipsec are inserted before socket-default).
+# openssl does every IKE/ESP algorithm here, incl. chacha20poly1305, curve25519, and (legacy
+# provider) the MD4/DES that EAP-MSCHAPv2 needs; kdf does prf+ in 5.9.8.
+BASE_PLUGINS = (
+    "random", "nonce", "openssl", "pem", "pkcs1", "pkcs8", "x509", "revocation", "constraints",
+    "pubkey", "kdf", "socket-default", "vici", "eap-identity", "eap-md5", "eap-mschapv2",
+    "eap-gtc", "eap-tls", "eap-ttls",
+)
 
 SWANCTL_PLUGINS = ("random", "openssl", "pem", "pkcs1", "pkcs8", "x509", "pubkey")
 
@@ -649,7 +708,6 @@ class Charon:
         self.proc: subprocess.Popen | None = None
         self._out = None
         self._topology: Topology | None = None  # owned, closed by stop()
-        self._stopped = False
 
     # -- configuration ----------------------------------------------------------------------
 
@@ -722,7 +780,7 @@ class Charon:
 
     # -- lifecycle --------------------------------------------------------------------------
 
-    def start(self, timeout: float = 10.0) -> "Charon":
+    def start(self, timeout: float = 10.0) -> Charon:
         if self.proc is not None:
             return self
         if not self.charon_path:
@@ -739,7 +797,7 @@ class Charon:
             f"exec {q(self.charon_path)}",
         ])
         argv = ["unshare", "--mount", "--propagation", "private", "sh", "-c", script]
-        self._out = open(self.out_path, "ab")
+        self._out = open(self.out_path, "ab")  # noqa: SIM115 (closed by stop())
         env = {k: v for k, v in os.environ.items() if not k.startswith("STRONGSWAN")}
         self.proc = run_in_netns(self.netns, argv, stdout=self._out, stderr=subprocess.STDOUT,
                                  stdin=subprocess.DEVNULL, env=env, start_new_session=True)
@@ -763,7 +821,8 @@ class Charon:
                 raise CharonError(f"{self.name}: charon exited ({self.proc.returncode})\n"
                                   f"{self.out_path.read_text(errors='replace')}\n"
                                   f"{self.log_tail()}")
-            if os.path.exists(sock):
+            # only once the pid is charon itself: before that /run may still be the real one
+            if self._is_charon_exe() and os.path.exists(sock):
                 res = self.swanctl("--stats", timeout=5)
                 if res.ok:
                     return
@@ -771,6 +830,13 @@ class Charon:
                 raise CharonError(f"{self.name}: charon not ready in {timeout}s\n"
                                   f"{self.log_tail()}")
             time.sleep(0.02)
+
+    def _is_charon_exe(self) -> bool:
+        try:
+            exe = os.readlink(f"/proc/{self.proc.pid}/exe")
+        except OSError:
+            return False
+        return os.path.realpath(exe) == os.path.realpath(self.charon_path)
 
     def stop(self) -> None:
         """Kill charon, delete owned namespaces and temp files.  Safe to call repeatedly."""
@@ -786,9 +852,8 @@ class Charon:
                 self._topology = None
             if self._owned_tmp and self.workdir.exists():
                 shutil.rmtree(self.workdir, ignore_errors=True)
-            self._stopped = True
 
-    def __enter__(self) -> "Charon":
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
@@ -807,7 +872,7 @@ class Charon:
         t0 = time.monotonic()
         try:
             p = subprocess.run(argv, capture_output=True, text=True, timeout=timeout,
-                               stdin=subprocess.DEVNULL)
+                               stdin=subprocess.DEVNULL, check=False)
             rc, out, err = p.returncode, p.stdout, p.stderr
         except subprocess.TimeoutExpired as e:
             rc = -1
@@ -850,6 +915,11 @@ class Charon:
 
     def log_tail(self, lines: int = 60) -> str:
         return "\n".join(self.log_text().splitlines()[-lines:])
+
+    def log_mark(self) -> int:
+        """Current log length; pass as ``start`` to wait_for_log()/slice log_text() to look
+        only at what a later step logged."""
+        return len(self.log_text())
 
     def wait_for_log(self, pattern: str | re.Pattern, timeout: float = 10.0,
                      start: int = 0) -> re.Match | None:
@@ -1032,7 +1102,7 @@ class CharonInitiator(Charon):
             args += ["--ike", self.ike_name]
         else:
             args += ["--child", child or self.child_name]
-        args += ["--timeout", str(max(1, int(round(timeout))))]
+        args += ["--timeout", str(max(1, round(timeout)))]
         return self.swanctl(*args, timeout=timeout + 10)
 
     def ike_established(self) -> bool:

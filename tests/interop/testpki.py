@@ -77,7 +77,7 @@ class TestPki:
         self.directory.mkdir(parents=True, exist_ok=True)
         self._key_type = key_type
         self._ca_key = _new_key(key_type)
-        now = datetime.datetime.now(datetime.timezone.utc)
+        now = datetime.datetime.now(datetime.UTC)
         name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, ca_cn)])
         self._ca_name = name
         self._ca_cert = (
@@ -118,7 +118,7 @@ class TestPki:
         rfc822Name, the rest dNSName. Both serverAuth and clientAuth EKUs by default.
         """
         key = _new_key(key_type or self._key_type)
-        now = datetime.datetime.now(datetime.timezone.utc)
+        now = datetime.datetime.now(datetime.UTC)
         ekus = []
         if server:
             ekus.append(ExtendedKeyUsageOID.SERVER_AUTH)

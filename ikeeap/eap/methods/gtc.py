@@ -24,8 +24,7 @@ def parse_gtc_response(body: bytes, identity: bytes) -> str | None:
     """The password from a GTC Response Type-Data, or None when unusable."""
     if b"\x00" in body:
         user, _, password = body.partition(b"\x00")
-        if user.startswith(_PREFIX):
-            user = user[len(_PREFIX) :]
+        user = user.removeprefix(_PREFIX)
         if user != identity:
             return None
         body = password

@@ -9,7 +9,7 @@ Conversation::
 On a wrong password the default is an immediate EAP-Failure, as strongSwan's server does:
 charon (the peer) never answers a Failure Request.  Config:
 
-- ``server_name`` (str, default ``"ikeeap"``): Name in the Challenge.
+- ``server_name`` (str, default ``"ikeeap"``; never empty): Name in the Challenge.
 - ``success_message`` (str, default ``"Welcome"``): the ``M=`` text of the Success Request.
 - ``retries`` (int, default 0): wrong answers answered with a retryable Failure Request.
 - ``failure_request`` (bool, default False): end with a Failure Request (R=0) and wait
@@ -70,7 +70,8 @@ class MsChapV2Method(BaseMethod):
         self, config: dict[str, Any] | None = None, providers: Providers | None = None
     ) -> None:
         super().__init__(config, providers)
-        self._server_name = str(self.config.get("server_name", "ikeeap")).encode("utf-8")
+        # strongSwan's peer rejects a Challenge whose Name is empty.
+        self._server_name = str(self.config.get("server_name") or "ikeeap").encode("utf-8")
         self._success_message = str(self.config.get("success_message", "Welcome"))
         self._retries_left = int(self.config.get("retries", 0))
         self._failure_request = bool(self.config.get("failure_request", False))
@@ -137,7 +138,7 @@ class MsChapV2Method(BaseMethod):
         )
         self._pending_msk = mschap.eap_mschapv2_msk(nt_hash, nt_response)
         self._state = _State.EXPECT_SUCCESS_ACK
-        message = f"{auth} M={self._success_message}".encode("utf-8")
+        message = f"{auth} M={self._success_message}".encode()
         return EapStep.continue_(ms_packet(OP_SUCCESS, body[1], message))
 
     def _wrong_answer(self, ctx: EapContext) -> EapStep:

@@ -35,7 +35,7 @@ class EapPeerMethod(Protocol):
 
 
 class Md5Peer:
-    eap_type = EapType.MD5
+    eap_type: int = EapType.MD5
 
     def __init__(self, password: str) -> None:
         self._secret = password.encode("utf-8")
@@ -55,7 +55,7 @@ class Md5Peer:
 class GtcPeer:
     """Answers with the password, or ``user\\0password`` when ``username`` is given."""
 
-    eap_type = EapType.GTC
+    eap_type: int = EapType.GTC
 
     def __init__(self, password: str, username: bytes | None = None) -> None:
         self._password = password.encode("utf-8")
@@ -75,7 +75,7 @@ class GtcPeer:
 class MsChapV2Peer:
     """Verifies the server's authenticator response before acknowledging Success."""
 
-    eap_type = EapType.MSCHAPV2
+    eap_type: int = EapType.MSCHAPV2
 
     def __init__(self, username: bytes, password: str, retries: int = 1) -> None:
         self._username = username
