@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass
 
+from ..crypto.auth import SUPPORTED_HASH_ALGORITHMS
 from ..eap.packet import EapType
 from ..ike.proposals import EspProposalSpec, IkeProposalSpec
 from ..ike.proposals import parse_esp_proposal, parse_ike_proposal
@@ -28,7 +29,8 @@ class InitiatorConfig:
     (``ikeeap.ike.proposals``); each string becomes one proposal. ``dh_group`` is the group
     of the first KE payload (default: the first group of the first IKE proposal).
     ``ca_certificate`` (DER or PEM) makes the initiator send CERTREQ and require the
-    responder's certificate to be issued by that CA. ``nat_t`` floats IKE_AUTH and later
+    responder's certificate to be issued by that CA. ``signature_hash_algorithms`` are
+    announced in SIGNATURE_HASH_ALGORITHMS (RFC 7427; empty: not sent). ``nat_t`` floats IKE_AUTH and later
     exchanges to the responder's port 4500 with the non-ESP marker; ``fake_nat`` also sends a
     NAT_DETECTION_SOURCE_IP hash that cannot match, as a client behind a NAT would.
     ``sa_init_extra``/``auth_extra`` are appended to those requests (tests of odd peers).
@@ -45,7 +47,7 @@ class InitiatorConfig:
     request_virtual_ip: bool = True
     remote_identity: str | None = None
     ca_certificate: bytes | None = None
-    signature_hash_algorithms: bool = True
+    signature_hash_algorithms: tuple[int, ...] = SUPPORTED_HASH_ALGORITHMS
     nat_t: bool = False
     fake_nat: bool = False
     ts_i: tuple[str, ...] = ("0.0.0.0/0",)

@@ -6,7 +6,6 @@ import struct
 from dataclasses import dataclass
 from typing import Callable
 
-from ..crypto.auth import SUPPORTED_HASH_ALGORITHMS
 from ..crypto.dh import DhExchange, InvalidKeyExchange, new_dh
 from ..crypto.transforms import IkeSuite, UnsupportedTransform
 from ..ike.nat import nat_hash
@@ -74,7 +73,8 @@ def build_request(config: InitiatorConfig, attempt: InitAttempt, local: Address,
                       nat_hash(attempt.spi_i, ZERO_SPI, remote)),
     ]
     if config.signature_hash_algorithms:
-        algs = struct.pack(f"!{len(SUPPORTED_HASH_ALGORITHMS)}H", *SUPPORTED_HASH_ALGORITHMS)
+        hashes = config.signature_hash_algorithms
+        algs = struct.pack(f"!{len(hashes)}H", *hashes)
         payloads.append(NotifyPayload(NotifyType.SIGNATURE_HASH_ALGORITHMS, algs))
     payloads += config.sa_init_extra
     header = IkeHeader(attempt.spi_i, ZERO_SPI, 0, ExchangeType.IKE_SA_INIT,

@@ -11,7 +11,9 @@ from ikeeap.ike.sa import SaState
 from ikeeap.initiator.loopback import Loopback, run_login
 from ikeeap.initiator.results import InitiatorState
 from ikeeap.initiator.testing import make_pki
-from ikeeap.wire.constants import AuthMethod, DhId, EncrId, IntegId, NotifyType, PrfId
+from ikeeap.wire.constants import (
+    AuthMethod, DhId, EncrId, HashAlgorithm, IntegId, NotifyType, PrfId,
+)
 
 
 def _assert_established(result, method: str | None) -> None:
@@ -101,10 +103,12 @@ def test_proposal_sets(settings, client, proposal, esp, suite):
 @pytest.mark.parametrize(
     ("key_type", "hash_algs", "expected"),
     [
-        ("rsa", False, AuthMethod.RSA_SIG),
-        ("rsa", True, AuthMethod.DIGITAL_SIGNATURE),
-        ("ecdsa", False, AuthMethod.ECDSA_256),
-        ("ecdsa", True, AuthMethod.DIGITAL_SIGNATURE),
+        ("rsa", (), AuthMethod.RSA_SIG),
+        ("rsa", (HashAlgorithm.SHA2_256,), AuthMethod.DIGITAL_SIGNATURE),
+        ("rsa", (HashAlgorithm.SHA2_512,), AuthMethod.DIGITAL_SIGNATURE),
+        ("ecdsa", (), AuthMethod.ECDSA_256),
+        ("ecdsa", (HashAlgorithm.SHA2_384,), AuthMethod.DIGITAL_SIGNATURE),
+        ("ecdsa", (HashAlgorithm.SHA1, HashAlgorithm.SHA2_256), AuthMethod.DIGITAL_SIGNATURE),
     ],
 )
 def test_server_certificate_kinds_and_auth_methods(settings_factory, client, key_type,
@@ -120,7 +124,7 @@ def test_server_certificate_kinds_and_auth_methods(settings_factory, client, key
 def test_ecdsa_p384_classic_method(settings_factory, client):
     pki = make_pki("ecdsa", curve="P-384")
     result = run_login(settings_factory(pki=pki),
-                       client(ca_certificate=pki.ca.der, signature_hash_algorithms=False))
+                       client(ca_certificate=pki.ca.der, signature_hash_algorithms=()))
     _assert_established(result, None)
     assert result.result.responder_auth_method == AuthMethod.ECDSA_384
 
