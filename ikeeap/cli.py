@@ -24,15 +24,15 @@ def _load(path: str) -> tuple[Config, object]:
 
 
 def _print_client_help(config: Config, ca_path: Path, bound: list[tuple[str, int]]) -> None:
-    users = [u for u, e in config.users.items() if "password" in e]
+    demo = config.users.get("demo", {}).get("password")
     eap = next((c for c in config.connections if c.auth == "eap"), None)
     print("ikeeap is listening on " + ", ".join(f"{h}:{p}/udp" for h, p in bound))
     print(f"  server identity : {config.server.identity}")
     print(f"  CA certificate  : {ca_path}  (clients must trust it)")
     if eap is not None:
         print(f"  EAP methods     : {', '.join(eap.eap_methods)}  (connection {eap.name!r})")
-    if users:
-        print(f"  demo user       : {users[0]} / {config.users[users[0]]['password']}")
+    if demo:  # only the shipped demo account's password is ever printed
+        print(f"  demo user       : demo / {demo}")
     print("  strongSwan client (swanctl.conf): remote_addrs = <this host>, local.auth = eap-"
           f"{eap.eap_methods[0] if eap else 'mschapv2'}, remote.id = {config.server.identity},"
           " remote.auth = pubkey, CA in /etc/swanctl/x509ca/  (see README.md)")

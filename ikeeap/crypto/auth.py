@@ -179,3 +179,11 @@ def verify_auth_signature(cert_der: bytes, method: int, octets: bytes, auth_data
         return _verify(key, method, octets, auth_data)
     except (InvalidSignature, ValueError, TypeError):
         return False
+
+
+def signature_hash_algorithm(auth_data: bytes) -> int | None:
+    """The RFC 7427 hash named by the AlgorithmIdentifier of method-14 AUTH data, if known."""
+    if not auth_data:
+        return None
+    alg = _ALGORITHM_BY_DER.get(auth_data[1 : 1 + auth_data[0]])
+    return None if alg is None else alg[1]

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..crypto.auth import shared_key_auth, signed_octets, verify_auth_signature
-from ..crypto.auth import verify_shared_key_auth
+from ..crypto.auth import signature_hash_algorithm, verify_shared_key_auth
 from ..crypto.certs import (
     Certificate, cert_der, certreq_hash, load_certificate_bytes, verify_issued_by,
 )
@@ -139,6 +139,10 @@ def verify_signature(config: InitiatorConfig, sa: InitiatorSa, payloads: list[Pa
         return ResponderAuth(False, "responder sent no certificate", text, auth.method)
     if not verify_auth_signature(certs[0], auth.method, responder_octets(sa, id_r), auth.data):
         return ResponderAuth(False, "responder AUTH signature does not verify", text,
+                             auth.method, certs[0])
+    if auth.method == AuthMethod.DIGITAL_SIGNATURE and signature_hash_algorithm(
+            auth.data) not in config.signature_hash_algorithms:
+        return ResponderAuth(False, "responder signed with a hash we did not announce", text,
                              auth.method, certs[0])
     trusted = ca is not None and _chain_trusted(certs, ca)
     if ca is not None and not trusted:

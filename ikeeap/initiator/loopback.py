@@ -97,7 +97,7 @@ class Loopback:
     """Delivers datagrams both ways, runs EAP steps, and advances a fake clock."""
 
     def __init__(self, responder: Responder | ResponderSettings, server: Address = SERVER,
-                 now: float = 0.0, eap_driver: str = "step") -> None:
+                 now: float = 0.0, eap_driver: str = "step", record: bool = False) -> None:
         self.responder = responder if isinstance(responder, Responder) else Responder(responder)
         self.server = server
         self.now = now
@@ -107,6 +107,8 @@ class Loopback:
         self.hold_eap = False  # keep EapStepPending events in held_steps instead of running
         self.held_steps: list[EapStepPending] = []
         self.sent = 0
+        # (datagram, True when it went to the responder), when ``record`` is set
+        self.transcript: list[tuple[Datagram, bool]] | None = [] if record else None
         self._queue: deque[tuple[Datagram, bool]] = deque()
         self._by_address: dict[Address, Initiator] = {}
         self._hosts = itertools.count(2)
@@ -154,6 +156,8 @@ class Loopback:
             if self.drop is not None and self.drop(datagram, inbound):
                 continue
             self.sent += 1
+            if self.transcript is not None:
+                self.transcript.append((datagram, inbound))
             if inbound:
                 self._deliver_to_responder(datagram)
             else:

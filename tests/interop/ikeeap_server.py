@@ -1,0 +1,85 @@
+"""Run ``ikeeap serve`` from the CLI for interop tests, on a generated config."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .charon import Topology, wait_udp_bound
+
+SERVER_ID = "vpn.example.test"
+USERS = {
+    "alice": "alice-secret-1",
+    "carol": "carol-secret-2",
+}
+PSK = "interop-psk-0123456789"
+POOL = "203.0.113.0/24"
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return str(value)
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _table(name: str, values: dict[str, Any], array: bool = False) -> str:
+    head = f"[[{name}]]" if array else f"[{name}]"
+    return "\n".join([head] + [f"{k} = {_toml_value(v)}" for k, v in values.items()]) + "\n"
+
+
+@dataclass
+class IkeeapConfig:
+    """A test configuration; ``write`` turns it into ikeeap.toml in ``directory``."""
+
+    listen: str
+    key_type: str = "rsa"
+    eap_methods: tuple[str, ...] = ("mschapv2", "md5", "gtc")
+    ike_proposals: tuple[str, ...] | None = None
+    extra_server: dict[str, Any] | None = None
+
+    def write(self, directory: Path) -> Path:
+        server = {"listen": [self.listen], "identity": SERVER_ID,
+                  "state_dir": str(directory / "state"), "log_level": "debug",
+                  **(self.extra_server or {})}
+        parts = [
+            _table("server", server),
+            _table("certificates", {"key_type": self.key_type}),
+            _table("connections", {"name": "rw-eap", "auth": "eap",
+                                   "eap_methods": list(self.eap_methods), "pool": POOL,
+                                   "dns": ["203.0.113.1"]}, array=True),
+            _table("connections", {"name": "psk", "auth": "psk", "remote_id": "*.psk.test",
+                                   "psk": PSK}, array=True),
+            "[users]\n" + "".join(f'{u} = {{ password = "{p}" }}\n' for u, p in USERS.items()),
+        ]
+        if self.ike_proposals:
+            parts.insert(2, _table("proposals", {"ike": list(self.ike_proposals)}))
+        path = directory / "ikeeap.toml"
+        path.write_text("\n".join(parts))
+        return path
+
+
+class IkeeapServer:
+    """``ikeeap serve`` in the topology's responder namespace."""
+
+    def __init__(self, spawn, topology: Topology, directory: Path, **config: Any):
+        self.directory = directory
+        directory.mkdir(parents=True, exist_ok=True)
+        self.config_path = IkeeapConfig(topology.responder_addr, **config).write(directory)
+        self.proc = spawn(topology.responder_ns,
+                          [sys.executable, "-m", "ikeeap", "serve", "--config", self.config_path],
+                          name="ikeeap")
+        wait_udp_bound(topology.responder_ns, 500, topology.responder_addr, proc=self.proc)
+        wait_udp_bound(topology.responder_ns, 4500, topology.responder_addr, proc=self.proc)
+
+    @property
+    def ca_path(self) -> Path:
+        return self.directory / "state" / "ca.pem"
+
+    def log(self) -> str:
+        return Path(self.proc.log_path).read_text(errors="replace")
