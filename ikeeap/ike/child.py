@@ -100,6 +100,8 @@ def build_child(settings: ResponderSettings, sa: IkeSa, progress: AuthProgress
     payloads = _config_reply(settings, sa, progress)
     if progress.sa2 is None or progress.ts_i is None or progress.ts_r is None:
         return payloads, []  # a childless IKE SA (RFC 6023 style)
+    if any(isinstance(p, NotifyPayload) for p in payloads):
+        return payloads, []  # INTERNAL_ADDRESS_FAILURE: no Child SA (RFC 7296 §3.10.1)
     chosen = choose_esp(settings.esp_proposals, progress.sa2.proposals)
     if chosen is None:
         return payloads + [NotifyPayload(NotifyType.NO_PROPOSAL_CHOSEN)], []
@@ -119,7 +121,7 @@ def build_child(settings: ResponderSettings, sa: IkeSa, progress: AuthProgress
     sa.children.append(child)
     event = ChildSaEstablished(
         sa.id, spi_in, chosen.spi, chosen.encr, chosen.encr_key_bits, chosen.integ, keymat,
-        tuple(describe(t) for t in ts_i), tuple(describe(t) for t in ts_r))
+        tuple(describe(t) for t in ts_i), tuple(describe(t) for t in ts_r), chosen.esn)
     log.info("%s CHILD SA %s/%s: %s === %s", sa.log_prefix(), spi_in.hex(), chosen.spi.hex(),
              ", ".join(event.ts_r), ", ".join(event.ts_i))
     payloads += [SaPayload((chosen.payload(ProtocolId.ESP, spi_in),)),

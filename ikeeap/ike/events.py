@@ -45,6 +45,7 @@ class ChildSaEstablished:
     keymat: bytes  # initiator->responder keys first, as RFC 7296 §2.17 orders them
     ts_i: tuple[str, ...]
     ts_r: tuple[str, ...]
+    esn: int = 0  # EsnId: 1 when extended sequence numbers were negotiated
 
 
 @dataclass(frozen=True, slots=True)

@@ -124,7 +124,8 @@ class Responder:
         known = self._half_open.get((remote, header.spi_i))
         if known is not None and known in self._sas:
             sa = self._sas[known]
-            return list(sa.last_response) if sa.init_request == data else []
+            # Its own response, even after IKE_AUTH replaced last_response (RFC 7296 §2.1).
+            return [sa.init_response] if sa.init_request == data else []
         try:
             _, payloads = parse_message(data)
         except ParseError as exc:

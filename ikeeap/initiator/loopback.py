@@ -77,9 +77,10 @@ class LoginResult:
         """Both sides derived the same Child SA (SPIs crossed, same transforms and KEYMAT)."""
         mine, theirs = self.result.child, self.responder_child
         return mine is not None and theirs is not None and (
-            mine.spi_in, mine.spi_out, mine.encr, mine.encr_key_bits, mine.integ, mine.keymat
+            mine.spi_in, mine.spi_out, mine.encr, mine.encr_key_bits, mine.integ, mine.esn,
+            mine.keymat,
         ) == (theirs.spi_out, theirs.spi_in, theirs.encr, theirs.encr_key_bits, theirs.integ,
-              theirs.keymat)
+              theirs.esn, theirs.keymat)
 
 
 def drive(step: Awaitable[Any]) -> Any:
