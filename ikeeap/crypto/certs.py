@@ -47,9 +47,9 @@ def generate_key(
     """A new private key: ``key_type`` 'rsa' or 'ecdsa' (curve 'P-256', 'P-384', 'P-521')."""
     if key_type == "rsa":
         return rsa.generate_private_key(public_exponent=65537, key_size=rsa_bits)
-    if key_type == "ecdsa":
+    if key_type == "ecdsa" and curve in _CURVES:
         return ec.generate_private_key(_CURVES[curve]())
-    raise ValueError(f"unknown key type {key_type!r}")
+    raise ValueError(f"unknown key type {key_type!r} / curve {curve!r}")
 
 
 def _sign_hash(key: PrivateKey) -> hashes.HashAlgorithm:
@@ -75,10 +75,15 @@ def _builder(
 
 
 def generate_ca(
-    common_name: str, key_type: str = "ecdsa", *, days: int = 3650, **key_args: object
+    common_name: str,
+    key_type: str = "ecdsa",
+    *,
+    days: int = 3650,
+    rsa_bits: int = 2048,
+    curve: str = "P-256",
 ) -> CertKey:
     """A self-signed CA certificate and key."""
-    key = generate_key(key_type, **key_args)  # type: ignore[arg-type]
+    key = generate_key(key_type, rsa_bits=rsa_bits, curve=curve)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
     usage = x509.KeyUsage(
         digital_signature=True, content_commitment=False, key_encipherment=False,
@@ -112,11 +117,12 @@ def generate_server_cert(
     common_name: str | None = None,
     days: int = 825,
     client_auth: bool = False,
-    **key_args: object,
+    rsa_bits: int = 2048,
+    curve: str = "P-256",
 ) -> CertKey:
     """An end-entity certificate issued by ``ca`` with ``identity`` (DNS name, IP address or
     e-mail) as subjectAltName and EKU serverAuth, id-kp-ipsecIKE and IKE-intermediate."""
-    key = generate_key(key_type, **key_args)  # type: ignore[arg-type]
+    key = generate_key(key_type, rsa_bits=rsa_bits, curve=curve)
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name or identity)])
     usage = x509.KeyUsage(
         digital_signature=True, content_commitment=False, key_encipherment=key_type == "rsa",

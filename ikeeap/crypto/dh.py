@@ -10,7 +10,11 @@ import hmac
 from typing import Protocol
 
 from cryptography.hazmat.primitives.asymmetric import dh, ec, x25519
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from cryptography.hazmat.primitives.serialization import (
+    Encoding,
+    PublicFormat,
+    load_der_public_key,
+)
 
 from ..wire.constants import DhId
 from .transforms import SUPPORTED_DH, UnsupportedTransform
@@ -72,6 +76,42 @@ _MODP_PARAMS: dict[int, dh.DHParameters] = {
     g: dh.DHParameterNumbers(p, 2).parameters() for g, p in MODP_PRIMES.items()
 }
 
+
+def _der(tag: int, content: bytes) -> bytes:
+    n = len(content)
+    if n < 0x80:
+        return bytes((tag, n)) + content
+    ln = n.to_bytes((n.bit_length() + 7) // 8, "big")
+    return bytes((tag, 0x80 | len(ln))) + ln + content
+
+
+def _der_element_end(der: bytes, pos: int) -> int:
+    n = der[pos + 1]
+    if n < 0x80:
+        return pos + 2 + n
+    k = n & 0x7F
+    return pos + 2 + k + int.from_bytes(der[pos + 2 : pos + 2 + k], "big")
+
+
+_MODP_ALGID: dict[int, bytes] = {}
+
+
+def _modp_public_key(group: int, y: int) -> dh.DHPublicKey:
+    """Load a peer value via SubjectPublicKeyInfo DER: DHPublicNumbers.public_key() re-checks
+    the group parameters (a primality test, ~45 ms for group 2); loading DER does not."""
+    algid = _MODP_ALGID.get(group)
+    if algid is None:
+        sample = _MODP_PARAMS[group].generate_private_key().public_key()
+        spki = sample.public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+        first = 2 + (spki[1] & 0x7F if spki[1] & 0x80 else 0)
+        algid = _MODP_ALGID[group] = spki[first : _der_element_end(spki, first)]
+    y_int = _der(0x02, y.to_bytes(y.bit_length() // 8 + 1, "big"))
+    key = load_der_public_key(_der(0x30, algid + _der(0x03, b"\0" + y_int)))
+    if not isinstance(key, dh.DHPublicKey):
+        raise InvalidKeyExchange("not a DH public key")
+    return key
+
+
 _CURVES: dict[int, tuple[ec.EllipticCurve, int]] = {
     DhId.ECP_256: (ec.SECP256R1(), 32),
     DhId.ECP_384: (ec.SECP384R1(), 48),
@@ -114,8 +154,7 @@ class _ModpExchange:
         if not 1 < y < self._p - 1:
             raise InvalidKeyExchange("MODP public value out of range")
         try:
-            numbers = dh.DHPublicNumbers(y, _MODP_PARAMS[self.group].parameter_numbers())
-            shared = self._key.exchange(numbers.public_key())
+            shared = self._key.exchange(_modp_public_key(self.group, y))
         except ValueError as exc:
             raise InvalidKeyExchange(str(exc)) from None
         # RFC 7296 §2.14: g^ir is zero-padded to the length of the modulus.

@@ -72,7 +72,7 @@ class SkCipher:
         "aead",
         "icv_len",
         "iv_len",
-    )  # fmt: skip
+    )
 
     def __init__(self, suite: IkeSuite, encr_key: bytes, integ_key: bytes) -> None:
         spec = suite.encr_spec
@@ -89,7 +89,8 @@ class SkCipher:
             self._counter = int.from_bytes(os.urandom(8), "big")
             return
         integ = suite.integ_spec
-        assert integ is not None
+        if integ is None:
+            raise ValueError("a CBC suite needs an INTEG transform")
         if len(integ_key) != integ.key_len:
             raise ValueError(f"integrity key must be {integ.key_len} octets")
         self.icv_len = integ.icv_len
@@ -111,6 +112,8 @@ class SkCipher:
 
         ``iv`` is for known-answer tests only (it must never repeat under one key).
         """
+        if iv is not None and len(iv) != self.iv_len:
+            raise ValueError(f"IV must be {self.iv_len} octets")
         pad = (-(len(plaintext) + 1)) % self._block
         padded = plaintext + bytes(pad) + bytes((pad,))
         if self.aead:

@@ -11,7 +11,7 @@ import os
 import struct
 
 from ..crypto.keys import derive_child_keymat
-from ..crypto.transforms import encr_spec, integ_spec
+from ..crypto.transforms import child_keymat_length
 from ..wire.constants import CfgAttr, CfgType, NotifyType, ProtocolId, TsType
 from ..wire.payloads import (
     CfgAttribute, CpPayload, NotifyPayload, Payload, SaPayload, TrafficSelector, TsPayload,
@@ -89,12 +89,6 @@ def _config_reply(settings: ResponderSettings, sa: IkeSa, progress: AuthProgress
     return [CpPayload(CfgType.CFG_REPLY, tuple(attrs))] if attrs else []
 
 
-def _keymat_length(encr: int, key_bits: int, integ: int) -> int:
-    per_direction = encr_spec(encr, key_bits).keymat_len + (integ_spec(integ).key_len
-                                                             if integ else 0)
-    return 2 * per_direction
-
-
 def build_child(settings: ResponderSettings, sa: IkeSa, progress: AuthProgress
                 ) -> tuple[list[Payload], list[Event]]:
     payloads = _config_reply(settings, sa, progress)
@@ -116,7 +110,8 @@ def build_child(settings: ResponderSettings, sa: IkeSa, progress: AuthProgress
         return payloads + [NotifyPayload(NotifyType.TS_UNACCEPTABLE)], []
     spi_in = _random_child_spi()
     keymat = derive_child_keymat(sa.suite.prf, sa.keys.sk_d, sa.ni, sa.nr,
-                                 _keymat_length(chosen.encr, chosen.encr_key_bits, chosen.integ))
+                                 child_keymat_length(chosen.encr, chosen.encr_key_bits,
+                                                     chosen.integ))
     child = ChildSa(spi_in, chosen.spi, f"{len(sa.children)}")
     sa.children.append(child)
     event = ChildSaEstablished(

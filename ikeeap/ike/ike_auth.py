@@ -17,7 +17,7 @@ from ..wire.payloads import (
     SaPayload, TsPayload, UnknownPayload,
 )
 from .child import build_child
-from .events import AuthenticationFailed, IkeSaEstablished
+from .events import AuthenticationFailed, IkeSaDeleted, IkeSaEstablished
 from .sa import AuthProgress, IkeSa, Outcome, SaState
 from .settings import ResponderSettings, identity_text
 
@@ -32,9 +32,16 @@ def _fail(sa: IkeSa, reason: str, extra: list[Payload] | None = None) -> Outcome
                    events=[AuthenticationFailed(sa.id, sa.remote, identity, reason)])
 
 
+def _abort(sa: IkeSa, notify: NotifyPayload, reason: str) -> Outcome:
+    """Answer with an error notify and end the SA, telling the adapter why."""
+    log.info("%s IKE_AUTH refused: %s", sa.log_prefix(), reason)
+    return Outcome([notify], close=True, events=[IkeSaDeleted(sa.id, reason)])
+
+
 def _first(payloads: list[Payload], kind: type, initiator: bool | None = None) -> Any:
     for p in payloads:
-        if isinstance(p, kind) and (initiator is None or p.initiator == initiator):
+        side = getattr(p, "initiator", None)
+        if isinstance(p, kind) and (initiator is None or side == initiator):
             return p
     return None
 
@@ -43,8 +50,10 @@ def handle_ike_auth(settings: ResponderSettings, sa: IkeSa, payloads: list[Paylo
     """Dispatch one decrypted IKE_AUTH request to the round it belongs to."""
     critical = [p for p in payloads if isinstance(p, UnknownPayload) and p.critical]
     if critical:
-        return Outcome([NotifyPayload(NotifyType.UNSUPPORTED_CRITICAL_PAYLOAD,
-                                      bytes([critical[0].type]))], close=sa.auth is None)
+        notify = NotifyPayload(NotifyType.UNSUPPORTED_CRITICAL_PAYLOAD, bytes([critical[0].type]))
+        if sa.auth is None:
+            return _abort(sa, notify, f"unsupported critical payload {critical[0].type}")
+        return Outcome([notify])
     if sa.auth is None:
         return _first_round(settings, sa, payloads)
     auth = _first(payloads, AuthPayload)
@@ -53,13 +62,13 @@ def handle_ike_auth(settings: ResponderSettings, sa: IkeSa, payloads: list[Paylo
         return _final_round(settings, sa, auth)
     if eap is not None and not sa.auth.eap_finished:
         return Outcome(pending=sa.auth.authenticator.receive(eap.data))
-    return Outcome([NotifyPayload(NotifyType.INVALID_SYNTAX)], close=True)
+    return _abort(sa, NotifyPayload(NotifyType.INVALID_SYNTAX), "IKE_AUTH out of sequence")
 
 
 def _first_round(settings: ResponderSettings, sa: IkeSa, payloads: list[Payload]) -> Outcome:
     id_i = _first(payloads, IdPayload, initiator=True)
     if id_i is None:
-        return Outcome([NotifyPayload(NotifyType.INVALID_SYNTAX)], close=True)
+        return _abort(sa, NotifyPayload(NotifyType.INVALID_SYNTAX), "IKE_AUTH without IDi")
     peer = identity_text(id_i)
     sa.peer_id_text = peer
     auth = _first(payloads, AuthPayload)

@@ -169,8 +169,12 @@ class Responder:
         if exchange == ExchangeType.IKE_AUTH and sa.state in (SaState.HALF_OPEN,
                                                               SaState.AUTHENTICATING):
             return handle_ike_auth(self.settings, sa, payloads)
+        if exchange == ExchangeType.INFORMATIONAL and sa.state == SaState.AUTHENTICATING:
+            # The initiator refusing our AUTH or certificate (RFC 7296 §2.21.2).
+            outcome = handle_informational(sa, payloads)
+            return outcome if outcome.close else _refuse(sa, "INFORMATIONAL before AUTH done")
         if sa.state != SaState.ESTABLISHED:
-            return Outcome([NotifyPayload(NotifyType.INVALID_SYNTAX)], close=True)
+            return _refuse(sa, f"exchange {exchange} before AUTH done")
         if exchange == ExchangeType.INFORMATIONAL:
             return handle_informational(sa, payloads)
         if exchange == ExchangeType.CREATE_CHILD_SA:
@@ -225,3 +229,10 @@ class Responder:
             self._events.append(IkeSaDeleted(sa.id, f"{sa.state.value} timeout"))
         self._release(sa)
         del self._sas[sa.spi_r]
+
+
+def _refuse(sa: IkeSa, reason: str) -> Outcome:
+    """Answer INVALID_SYNTAX and end an SA that is not established yet."""
+    log.info("%s %s: closing", sa.log_prefix(), reason)
+    return Outcome([NotifyPayload(NotifyType.INVALID_SYNTAX)], close=True,
+                   events=[IkeSaDeleted(sa.id, reason)])

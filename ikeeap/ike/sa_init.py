@@ -6,11 +6,12 @@ import logging
 import struct
 from dataclasses import dataclass
 
+from ..crypto.auth import SUPPORTED_HASH_ALGORITHMS
 from ..crypto.dh import InvalidKeyExchange, new_dh
 from ..crypto.transforms import IkeSuite
 from ..wire.codec import encode_message
 from ..wire.constants import (
-    CertEncoding, ExchangeType, HashAlgorithm, HeaderFlag, NotifyType, ProtocolId,
+    CertEncoding, ExchangeType, HeaderFlag, NotifyType, ProtocolId,
 )
 from ..wire.payloads import (
     CertReqPayload, IkeHeader, KePayload, NoncePayload, NotifyPayload, Payload, SaPayload,
@@ -25,7 +26,6 @@ from .settings import ResponderSettings
 log = logging.getLogger("ikeeap.ike")
 
 NONCE_SIZE = 32
-OUR_HASH_ALGORITHMS = (HashAlgorithm.SHA2_256, HashAlgorithm.SHA2_384, HashAlgorithm.SHA2_512)
 
 
 @dataclass
@@ -101,7 +101,8 @@ def handle_sa_init(settings: ResponderSettings, header: IkeHeader, payloads: lis
     if NotifyType.IKEV2_FRAGMENTATION_SUPPORTED in notifies:
         out.append(NotifyPayload(NotifyType.IKEV2_FRAGMENTATION_SUPPORTED))
     out.append(NotifyPayload(NotifyType.SIGNATURE_HASH_ALGORITHMS,
-                             struct.pack("!3H", *OUR_HASH_ALGORITHMS)))
+                             struct.pack(f"!{len(SUPPORTED_HASH_ALGORITHMS)}H",
+                                         *SUPPORTED_HASH_ALGORITHMS)))
     reply = IkeHeader(header.spi_i, spi_r, 0, ExchangeType.IKE_SA_INIT, HeaderFlag.RESPONSE, 0)
     response = encode_message(reply, out)
     sa = IkeSa.create(

@@ -7,11 +7,17 @@ from dataclasses import dataclass
 
 from ..crypto.auth import SUPPORTED_HASH_ALGORITHMS
 from ..eap.packet import EapType
-from ..ike.proposals import EspProposalSpec, IkeProposalSpec
-from ..ike.proposals import parse_esp_proposal, parse_ike_proposal
+from ..ike.proposals import EspProposalSpec, IkeProposalSpec, parse_esp_proposal, parse_ike_proposal
 from ..wire.constants import CfgAttr, CfgType, ProtocolId, TransformType, TsType
 from ..wire.payloads import (
-    CfgAttribute, CpPayload, Payload, Proposal, SaPayload, TrafficSelector, Transform, TsPayload,
+    CfgAttribute,
+    CpPayload,
+    Payload,
+    Proposal,
+    SaPayload,
+    TrafficSelector,
+    Transform,
+    TsPayload,
 )
 
 EAP_METHOD_TYPES: dict[str, int] = {
@@ -122,8 +128,9 @@ def selector(text: str) -> TrafficSelector:
     """A traffic selector for a network (``10.0.0.0/8``, ``::/0``), all protocols and ports."""
     net = ipaddress.ip_network(text, strict=False)
     kind = TsType.IPV4_ADDR_RANGE if net.version == 4 else TsType.IPV6_ADDR_RANGE
-    return TrafficSelector(kind, 0, 0, 65535, net.network_address.packed,
-                           net.broadcast_address.packed)
+    return TrafficSelector(
+        kind, 0, 0, 65535, net.network_address.packed, net.broadcast_address.packed
+    )
 
 
 def ts_payloads(config: InitiatorConfig) -> list[Payload]:
@@ -134,12 +141,15 @@ def ts_payloads(config: InitiatorConfig) -> list[Payload]:
 
 def cp_request() -> CpPayload:
     """CFG_REQUEST for an IPv4 address and DNS servers (RFC 7296 §3.15)."""
-    return CpPayload(CfgType.CFG_REQUEST, (CfgAttribute(CfgAttr.INTERNAL_IP4_ADDRESS),
-                                           CfgAttribute(CfgAttr.INTERNAL_IP4_DNS)))
+    return CpPayload(
+        CfgType.CFG_REQUEST,
+        (CfgAttribute(CfgAttr.INTERNAL_IP4_ADDRESS), CfgAttribute(CfgAttr.INTERNAL_IP4_DNS)),
+    )
 
 
-def accepted_transforms(offered: SaPayload, reply: SaPayload,
-                        protocol: int) -> tuple[Proposal, dict[int, Transform]] | None:
+def accepted_transforms(
+    offered: SaPayload, reply: SaPayload, protocol: int
+) -> tuple[Proposal, dict[int, Transform]] | None:
     """The responder's single chosen proposal, one transform per type, if it is one we
     offered (same number, protocol, and every transform among the offered ones)."""
     if len(reply.proposals) != 1:

@@ -7,22 +7,45 @@ import ipaddress
 from dataclasses import dataclass
 from typing import Any
 
-from ..crypto.auth import shared_key_auth, signed_octets, verify_auth_signature
-from ..crypto.auth import signature_hash_algorithm, verify_shared_key_auth
+from ..crypto.auth import (
+    shared_key_auth,
+    signature_hash_algorithm,
+    signed_octets,
+    verify_auth_signature,
+    verify_shared_key_auth,
+)
 from ..crypto.certs import (
-    Certificate, cert_der, certreq_hash, load_certificate_bytes, verify_issued_by,
+    Certificate,
+    cert_der,
+    certreq_hash,
+    load_certificate_bytes,
+    verify_issued_by,
 )
 from ..crypto.keys import derive_child_keymat
 from ..crypto.transforms import UnsupportedTransform, child_keymat_length
 from ..ike.child import describe
 from ..ike.settings import identity_text, make_identity
 from ..wire.constants import (
-    AuthMethod, CertEncoding, CfgAttr, CfgType, EsnId, IntegId, NotifyType, ProtocolId,
+    AuthMethod,
+    CertEncoding,
+    CfgAttr,
+    CfgType,
+    EsnId,
+    IntegId,
+    NotifyType,
+    ProtocolId,
     TransformType,
 )
 from ..wire.payloads import (
-    AuthPayload, CertPayload, CertReqPayload, CpPayload, IdPayload, NotifyPayload, Payload,
-    SaPayload, TsPayload,
+    AuthPayload,
+    CertPayload,
+    CertReqPayload,
+    CpPayload,
+    IdPayload,
+    NotifyPayload,
+    Payload,
+    SaPayload,
+    TsPayload,
 )
 from .config import InitiatorConfig, accepted_transforms, cp_request, esp_sa_payload, ts_payloads
 from .results import ChildResult
@@ -31,7 +54,9 @@ from .session import InitiatorSa
 
 def first(payloads: list[Payload], kind: type, initiator: bool | None = None) -> Any:
     for p in payloads:
-        if isinstance(p, kind) and (initiator is None or p.initiator == initiator):
+        if isinstance(p, kind) and (
+            initiator is None or getattr(p, "initiator", None) == initiator
+        ):
             return p
     return None
 
@@ -48,14 +73,15 @@ def our_id(config: InitiatorConfig) -> IdPayload:
 
 def _psk_auth(config: InitiatorConfig, sa: InitiatorSa) -> AuthPayload:
     assert config.psk is not None
-    octets = signed_octets(sa.init_request, sa.nr, sa.suite.prf, sa.keys.sk_pi,
-                           our_id(config).body)
-    return AuthPayload(AuthMethod.SHARED_KEY,
-                       shared_key_auth(sa.suite.prf, config.psk.encode(), octets))
+    octets = signed_octets(sa.init_request, sa.nr, sa.suite.prf, sa.keys.sk_pi, our_id(config).body)
+    return AuthPayload(
+        AuthMethod.SHARED_KEY, shared_key_auth(sa.suite.prf, config.psk.encode(), octets)
+    )
 
 
-def first_request(config: InitiatorConfig, sa: InitiatorSa, esp_spi: bytes,
-                  ca: Certificate | None) -> tuple[list[Payload], SaPayload | None]:
+def first_request(
+    config: InitiatorConfig, sa: InitiatorSa, esp_spi: bytes, ca: Certificate | None
+) -> tuple[list[Payload], SaPayload | None]:
     """Message 3: IDi, [CERTREQ], [IDr], [AUTH], [CP], SA, TSi, TSr; plus the ESP offer."""
     payloads: list[Payload] = [our_id(config)]
     if ca is not None:
@@ -84,8 +110,7 @@ def responder_octets(sa: InitiatorSa, id_r: IdPayload) -> bytes:
 def final_auth(config: InitiatorConfig, sa: InitiatorSa, msk: bytes | None) -> AuthPayload:
     """Message after EAP-Success: AUTH keyed by the MSK, or SK_pi without one (§2.16)."""
     key = msk if msk else sa.keys.sk_pi
-    octets = signed_octets(sa.init_request, sa.nr, sa.suite.prf, sa.keys.sk_pi,
-                           our_id(config).body)
+    octets = signed_octets(sa.init_request, sa.nr, sa.suite.prf, sa.keys.sk_pi, our_id(config).body)
     return AuthPayload(AuthMethod.SHARED_KEY, shared_key_auth(sa.suite.prf, key, octets))
 
 
@@ -100,9 +125,9 @@ class ResponderAuth:
     id_payload: IdPayload | None = None
 
 
-def _check_identity(config: InitiatorConfig, payloads: list[Payload],
-                    known_id: IdPayload | None = None
-                    ) -> tuple[IdPayload | None, AuthPayload | None, str]:
+def _check_identity(
+    config: InitiatorConfig, payloads: list[Payload], known_id: IdPayload | None = None
+) -> tuple[IdPayload | None, AuthPayload | None, str]:
     id_r = first(payloads, IdPayload, initiator=False) or known_id
     auth = first(payloads, AuthPayload)
     if id_r is None or auth is None:
@@ -112,8 +137,13 @@ def _check_identity(config: InitiatorConfig, payloads: list[Payload],
     return id_r, auth, ""
 
 
-def verify_shared(config: InitiatorConfig, sa: InitiatorSa, payloads: list[Payload],
-                  key: bytes, known_id: IdPayload | None = None) -> ResponderAuth:
+def verify_shared(
+    config: InitiatorConfig,
+    sa: InitiatorSa,
+    payloads: list[Payload],
+    key: bytes,
+    known_id: IdPayload | None = None,
+) -> ResponderAuth:
     """The responder's AUTH from a PSK, the MSK, or SK_pr (EAP without MSK); the final
     AUTH of an EAP login comes without IDr, so the one seen first is ``known_id``."""
     id_r, auth, reason = _check_identity(config, payloads, known_id)
@@ -121,33 +151,47 @@ def verify_shared(config: InitiatorConfig, sa: InitiatorSa, payloads: list[Paylo
         return ResponderAuth(False, reason)
     text = identity_text(id_r)
     if auth.method != AuthMethod.SHARED_KEY or not verify_shared_key_auth(
-            sa.suite.prf, key, responder_octets(sa, id_r), auth.data):
+        sa.suite.prf, key, responder_octets(sa, id_r), auth.data
+    ):
         return ResponderAuth(False, "responder AUTH does not verify", text, auth.method)
     return ResponderAuth(True, identity=text, method=auth.method, id_payload=id_r)
 
 
-def verify_signature(config: InitiatorConfig, sa: InitiatorSa, payloads: list[Payload],
-                     ca: Certificate | None) -> ResponderAuth:
+def verify_signature(
+    config: InitiatorConfig, sa: InitiatorSa, payloads: list[Payload], ca: Certificate | None
+) -> ResponderAuth:
     """The responder's CERT + signature AUTH of the first IKE_AUTH response of an EAP login."""
     id_r, auth, reason = _check_identity(config, payloads)
     if id_r is None or auth is None:
         return ResponderAuth(False, reason)
     text = identity_text(id_r)
-    certs = [p.data for p in payloads
-             if isinstance(p, CertPayload) and p.encoding == CertEncoding.X509_SIGNATURE]
+    certs = [
+        p.data
+        for p in payloads
+        if isinstance(p, CertPayload) and p.encoding == CertEncoding.X509_SIGNATURE
+    ]
     if not certs:
         return ResponderAuth(False, "responder sent no certificate", text, auth.method)
     if not verify_auth_signature(certs[0], auth.method, responder_octets(sa, id_r), auth.data):
-        return ResponderAuth(False, "responder AUTH signature does not verify", text,
-                             auth.method, certs[0])
-    if auth.method == AuthMethod.DIGITAL_SIGNATURE and signature_hash_algorithm(
-            auth.data) not in config.signature_hash_algorithms:
-        return ResponderAuth(False, "responder signed with a hash we did not announce", text,
-                             auth.method, certs[0])
+        return ResponderAuth(
+            False, "responder AUTH signature does not verify", text, auth.method, certs[0]
+        )
+    if (
+        auth.method == AuthMethod.DIGITAL_SIGNATURE
+        and signature_hash_algorithm(auth.data) not in config.signature_hash_algorithms
+    ):
+        return ResponderAuth(
+            False, "responder signed with a hash we did not announce", text, auth.method, certs[0]
+        )
     trusted = ca is not None and _chain_trusted(certs, ca)
     if ca is not None and not trusted:
-        return ResponderAuth(False, "responder certificate is not issued by the trusted CA",
-                             text, auth.method, certs[0])
+        return ResponderAuth(
+            False,
+            "responder certificate is not issued by the trusted CA",
+            text,
+            auth.method,
+            certs[0],
+        )
     return ResponderAuth(True, "", text, auth.method, certs[0], trusted, id_r)
 
 
@@ -167,8 +211,9 @@ def _chain_trusted(certs: list[bytes], ca: Certificate) -> bool:
     return True
 
 
-def child_result(sa: InitiatorSa, offer: SaPayload | None, spi_in: bytes,
-                 payloads: list[Payload]) -> tuple[ChildResult | None, int | None]:
+def child_result(
+    sa: InitiatorSa, offer: SaPayload | None, spi_in: bytes, payloads: list[Payload]
+) -> tuple[ChildResult | None, int | None]:
     """The Child SA the responder accepted, with our KEYMAT; else (None, refusing notify)."""
     for p in payloads:
         if isinstance(p, NotifyPayload) and p.notify_type < 16384:
@@ -190,9 +235,17 @@ def child_result(sa: InitiatorSa, offer: SaPayload | None, spi_in: bytes,
     except UnsupportedTransform:
         return None, NotifyType.NO_PROPOSAL_CHOSEN
     keymat = derive_child_keymat(sa.suite.prf, sa.keys.sk_d, sa.ni, sa.nr, length)
-    return ChildResult(spi_in, chosen.spi, encr.id, bits, integ, esn, keymat,
-                       tuple(describe(s) for s in ts_i.selectors),
-                       tuple(describe(s) for s in ts_r.selectors)), None
+    return ChildResult(
+        spi_in,
+        chosen.spi,
+        encr.id,
+        bits,
+        integ,
+        esn,
+        keymat,
+        tuple(describe(s) for s in ts_i.selectors),
+        tuple(describe(s) for s in ts_r.selectors),
+    ), None
 
 
 def config_reply(payloads: list[Payload]) -> tuple[str | None, list[str]]:
@@ -204,7 +257,8 @@ def config_reply(payloads: list[Payload]) -> tuple[str | None, list[str]]:
     for attr in cp.attributes:
         if attr.attr_type == CfgAttr.INTERNAL_IP4_ADDRESS and len(attr.value) in (4, 8):
             vip = str(ipaddress.IPv4Address(attr.value[:4]))
-        elif attr.attr_type in (CfgAttr.INTERNAL_IP4_DNS, CfgAttr.INTERNAL_IP6_DNS) and \
-                len(attr.value) in (4, 16):
+        elif attr.attr_type in (CfgAttr.INTERNAL_IP4_DNS, CfgAttr.INTERNAL_IP6_DNS) and len(
+            attr.value
+        ) in (4, 16):
             dns.append(str(ipaddress.ip_address(attr.value)))
     return vip, dns

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import os
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from ..crypto.sk import IntegrityError
 from ..eap.peer import EapPeer, PeerError
@@ -23,7 +23,13 @@ from ..wire.codec import parse_header_only, parse_message
 from ..wire.constants import ExchangeType, NotifyType, ProtocolId
 from ..wire.errors import ParseError
 from ..wire.payloads import (
-    DeletePayload, EapPayload, IdPayload, IkeHeader, NotifyPayload, Payload,
+    DeletePayload,
+    EapPayload,
+    IdPayload,
+    IkeHeader,
+    NotifyPayload,
+    Payload,
+    SaPayload,
 )
 from . import ike_auth, sa_init
 from .config import InitiatorConfig
@@ -48,8 +54,13 @@ class _Outstanding:
 class Initiator:
     """One IKE SA from the initiator's side; see the module docstring for the flow."""
 
-    def __init__(self, config: InitiatorConfig, local: Address, remote: Address,
-                 random: Callable[[int], bytes] = os.urandom) -> None:
+    def __init__(
+        self,
+        config: InitiatorConfig,
+        local: Address,
+        remote: Address,
+        random: Callable[[int], bytes] = os.urandom,
+    ) -> None:
         self.config = config
         self.local = local
         self.remote = remote
@@ -64,7 +75,7 @@ class Initiator:
         self._sa: InitiatorSa | None = None
         self._peer: EapPeer | None = None
         self._esp_spi = b""
-        self._esp_offer = None
+        self._esp_offer: SaPayload | None = None
         self._next_mid = 0
         self._out: _Outstanding | None = None
         self._queue: deque[tuple[int, list[Payload], Handler]] = deque()
@@ -84,8 +95,11 @@ class Initiator:
     @property
     def finished(self) -> bool:
         """Established, failed or closed, with nothing left to send."""
-        return self._out is None and not self._queue and self.state not in (
-            InitiatorState.INIT, InitiatorState.AUTH, InitiatorState.EAP)
+        return (
+            self._out is None
+            and not self._queue
+            and self.state not in (InitiatorState.INIT, InitiatorState.AUTH, InitiatorState.EAP)
+        )
 
     @property
     def sa(self) -> InitiatorSa | None:
@@ -106,8 +120,11 @@ class Initiator:
             header = parse_header_only(data)
         except ParseError:
             return []
-        if self._attempt is None or header.spi_i != self._attempt.spi_i \
-                or header.length != len(data):
+        if (
+            self._attempt is None
+            or header.spi_i != self._attempt.spi_i
+            or header.length != len(data)
+        ):
             return []
         if not header.is_response:
             return self._peer_request(header, data)
@@ -135,7 +152,7 @@ class Initiator:
         if out.tries >= self.config.retransmit_tries:
             return self._fail(f"timeout waiting for the {_exchange_name(out.exchange)} response")
         out.tries += 1
-        out.deadline = now + self.config.retransmit_timeout * 2 ** out.tries
+        out.deadline = now + self.config.retransmit_timeout * 2**out.tries
         self.result.retransmits += 1
         self.events.append(InitiatorEvent("retransmit", _exchange_name(out.exchange)))
         return self._datagrams(out.message)
@@ -156,8 +173,9 @@ class Initiator:
         payload = DeletePayload(ProtocolId.ESP, (child.spi_in,))
         return self._informational([payload], self._on_child_delete, now)
 
-    def send_request(self, exchange: int, payloads: list[Payload], now: float,
-                     handler: Handler | None = None) -> list[Datagram]:
+    def send_request(
+        self, exchange: int, payloads: list[Payload], now: float, handler: Handler | None = None
+    ) -> list[Datagram]:
         """Any protected request (tests of odd peers); the response lands in ``last_response``."""
         if self._sa is None:
             raise RuntimeError("no IKE SA yet")
@@ -170,14 +188,17 @@ class Initiator:
             return [Datagram(NON_ESP_MARKER + message, self.local, self.remote)]
         return [Datagram(message, self.local, self.remote)]
 
-    def _transmit(self, message: bytes, mid: int, exchange: int, handler: Handler,
-                  now: float) -> list[Datagram]:
-        self._out = _Outstanding(mid, exchange, message, handler,
-                                 now + self.config.retransmit_timeout)
+    def _transmit(
+        self, message: bytes, mid: int, exchange: int, handler: Handler, now: float
+    ) -> list[Datagram]:
+        self._out = _Outstanding(
+            mid, exchange, message, handler, now + self.config.retransmit_timeout
+        )
         return self._datagrams(message)
 
-    def _request(self, exchange: int, payloads: list[Payload], handler: Handler,
-                 now: float) -> list[Datagram]:
+    def _request(
+        self, exchange: int, payloads: list[Payload], handler: Handler, now: float
+    ) -> list[Datagram]:
         if self.state in _DONE or self._sa is None:
             return []
         if self._out is not None:
@@ -185,8 +206,7 @@ class Initiator:
             return []
         mid = self._next_mid
         self._next_mid += 1
-        return self._transmit(self._sa.seal(exchange, mid, payloads), mid, exchange, handler,
-                              now)
+        return self._transmit(self._sa.seal(exchange, mid, payloads), mid, exchange, handler, now)
 
     def _next_queued(self, now: float) -> list[Datagram]:
         if self._out is not None or not self._queue:
@@ -194,8 +214,9 @@ class Initiator:
         exchange, payloads, handler = self._queue.popleft()
         return self._request(exchange, payloads, handler, now)
 
-    def _informational(self, payloads: list[Payload], handler: Handler,
-                       now: float) -> list[Datagram]:
+    def _informational(
+        self, payloads: list[Payload], handler: Handler, now: float
+    ) -> list[Datagram]:
         if self.state != InitiatorState.ESTABLISHED:
             raise RuntimeError(f"INFORMATIONAL needs an established IKE SA, not {self.state}")
         return self._request(ExchangeType.INFORMATIONAL, payloads, handler, now)
@@ -238,8 +259,9 @@ class Initiator:
 
     # ---- failure and closing ------------------------------------------------------------
 
-    def _fail(self, reason: str, notify: int | None = None,
-              tell_peer: bool = False) -> list[Datagram]:
+    def _fail(
+        self, reason: str, notify: int | None = None, tell_peer: bool = False
+    ) -> list[Datagram]:
         """Give up; with ``tell_peer`` send a one-shot INFORMATIONAL AUTHENTICATION_FAILED."""
         self.state = InitiatorState.FAILED
         self.failure_reason, self.failure_notify = reason, notify
@@ -250,8 +272,9 @@ class Initiator:
             return []
         mid = self._next_mid
         self._next_mid += 1
-        message = self._sa.seal(ExchangeType.INFORMATIONAL, mid,
-                                [NotifyPayload(NotifyType.AUTHENTICATION_FAILED)])
+        message = self._sa.seal(
+            ExchangeType.INFORMATIONAL, mid, [NotifyPayload(NotifyType.AUTHENTICATION_FAILED)]
+        )
         return self._datagrams(message)
 
     def _close(self, reason: str) -> None:
@@ -263,12 +286,12 @@ class Initiator:
 
     # ---- handlers, one per expected response --------------------------------------------
 
-    def _on_sa_init(self, header: IkeHeader, payloads: list[Payload],
-                    now: float) -> list[Datagram]:
+    def _on_sa_init(self, header: IkeHeader, payloads: list[Payload], now: float) -> list[Datagram]:
         assert self._attempt is not None
         request, response = self._raw
-        outcome = sa_init.process_response(self.config, self._attempt, request, response,
-                                           header, payloads, self.local)
+        outcome = sa_init.process_response(
+            self.config, self._attempt, request, response, header, payloads, self.local
+        )
         if outcome.retry:
             assert outcome.event is not None
             self.events.append(InitiatorEvent(*outcome.event))
@@ -287,11 +310,13 @@ class Initiator:
         if self.config.nat_t or outcome.nat_detected:
             self._float()
         self._esp_spi = self._child_spi()
-        payloads, self._esp_offer = ike_auth.first_request(self.config, sa, self._esp_spi,
-                                                           self._ca)
+        payloads, self._esp_offer = ike_auth.first_request(self.config, sa, self._esp_spi, self._ca)
         if not self.config.uses_psk:
-            self._peer = EapPeer(self.config.eap_identity or self.config.identity,
-                                 self.config.password, self.config.eap_types)
+            self._peer = EapPeer(
+                self.config.eap_identity or self.config.identity,
+                self.config.password,
+                self.config.eap_types,
+            )
         self.state = InitiatorState.AUTH
         return self._request(ExchangeType.IKE_AUTH, payloads, self._on_first_auth, now)
 
@@ -318,16 +343,18 @@ class Initiator:
                 return self._fail(sa_init.notify_name(p.notify_type), p.notify_type)
         return None
 
-    def _on_first_auth(self, header: IkeHeader, payloads: list[Payload],
-                       now: float) -> list[Datagram]:
+    def _on_first_auth(
+        self, header: IkeHeader, payloads: list[Payload], now: float
+    ) -> list[Datagram]:
         assert self._sa is not None
         failed = self._auth_error(payloads)
         if failed is not None:
             return failed
         if self.config.uses_psk:
             assert self.config.psk is not None
-            check = ike_auth.verify_shared(self.config, self._sa, payloads,
-                                           self.config.psk.encode())
+            check = ike_auth.verify_shared(
+                self.config, self._sa, payloads, self.config.psk.encode()
+            )
         else:
             check = ike_auth.verify_signature(self.config, self._sa, payloads, self._ca)
         self._note_responder(check)
@@ -346,8 +373,7 @@ class Initiator:
             self.result.server_cert = check.cert
             self.result.server_cert_trusted = check.trusted
 
-    def _on_eap(self, header: IkeHeader, payloads: list[Payload],
-                now: float) -> list[Datagram]:
+    def _on_eap(self, header: IkeHeader, payloads: list[Payload], now: float) -> list[Datagram]:
         assert self._peer is not None and self._sa is not None
         eap = ike_auth.first(payloads, EapPayload)
         if eap is None:
@@ -372,8 +398,9 @@ class Initiator:
         auth = ike_auth.final_auth(self.config, self._sa, msk)
         return self._request(ExchangeType.IKE_AUTH, [auth], self._on_final_auth, now)
 
-    def _on_final_auth(self, header: IkeHeader, payloads: list[Payload],
-                       now: float) -> list[Datagram]:
+    def _on_final_auth(
+        self, header: IkeHeader, payloads: list[Payload], now: float
+    ) -> list[Datagram]:
         assert self._sa is not None
         failed = self._auth_error(payloads)
         if failed is not None:
@@ -394,19 +421,20 @@ class Initiator:
         self.events.append(InitiatorEvent("established", self.result.virtual_ip or ""))
         return []
 
-    def _on_liveness(self, header: IkeHeader, payloads: list[Payload],
-                     now: float) -> list[Datagram]:
+    def _on_liveness(
+        self, header: IkeHeader, payloads: list[Payload], now: float
+    ) -> list[Datagram]:
         self.result.liveness_answered += 1
         self.events.append(InitiatorEvent("liveness"))
         return []
 
-    def _on_delete(self, header: IkeHeader, payloads: list[Payload],
-                   now: float) -> list[Datagram]:
+    def _on_delete(self, header: IkeHeader, payloads: list[Payload], now: float) -> list[Datagram]:
         self._close("deleted by us")
         return []
 
-    def _on_child_delete(self, header: IkeHeader, payloads: list[Payload],
-                         now: float) -> list[Datagram]:
+    def _on_child_delete(
+        self, header: IkeHeader, payloads: list[Payload], now: float
+    ) -> list[Datagram]:
         spis = [s for p in payloads if isinstance(p, DeletePayload) for s in p.spis]
         child = self.result.child
         if child is not None and child.spi_out in spis:
@@ -414,8 +442,7 @@ class Initiator:
             self.events.append(InitiatorEvent("child_deleted", child.spi_in.hex()))
         return []
 
-    def _on_custom(self, header: IkeHeader, payloads: list[Payload],
-                   now: float) -> list[Datagram]:
+    def _on_custom(self, header: IkeHeader, payloads: list[Payload], now: float) -> list[Datagram]:
         self.last_response = payloads
         return []
 

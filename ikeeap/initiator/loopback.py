@@ -17,7 +17,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..ike.events import (
-    Address, AuthenticationFailed, ChildSaEstablished, Datagram, EapStepPending, Event,
+    Address,
+    AuthenticationFailed,
+    ChildSaEstablished,
+    Datagram,
+    EapStepPending,
+    Event,
     IkeSaEstablished,
 )
 from ..ike.responder import Responder
@@ -37,8 +42,8 @@ class LoginResult:
 
     initiator: Initiator
     responder_events: list[Event]
-    elapsed: float
-    datagrams: int
+    elapsed: float  # fake seconds from start to the end of the run
+    datagrams: int  # delivered both ways during this login
 
     @property
     def state(self) -> InitiatorState:
@@ -76,11 +81,28 @@ class LoginResult:
     def keymat_match(self) -> bool:
         """Both sides derived the same Child SA (SPIs crossed, same transforms and KEYMAT)."""
         mine, theirs = self.result.child, self.responder_child
-        return mine is not None and theirs is not None and (
-            mine.spi_in, mine.spi_out, mine.encr, mine.encr_key_bits, mine.integ, mine.esn,
-            mine.keymat,
-        ) == (theirs.spi_out, theirs.spi_in, theirs.encr, theirs.encr_key_bits, theirs.integ,
-              theirs.esn, theirs.keymat)
+        return (
+            mine is not None
+            and theirs is not None
+            and (
+                mine.spi_in,
+                mine.spi_out,
+                mine.encr,
+                mine.encr_key_bits,
+                mine.integ,
+                mine.esn,
+                mine.keymat,
+            )
+            == (
+                theirs.spi_out,
+                theirs.spi_in,
+                theirs.encr,
+                theirs.encr_key_bits,
+                theirs.integ,
+                theirs.esn,
+                theirs.keymat,
+            )
+        )
 
 
 def drive(step: Awaitable[Any]) -> Any:
@@ -97,9 +119,18 @@ def drive(step: Awaitable[Any]) -> Any:
 class Loopback:
     """Delivers datagrams both ways, runs EAP steps, and advances a fake clock."""
 
-    def __init__(self, responder: Responder | ResponderSettings, server: Address = SERVER,
-                 now: float = 0.0, eap_driver: str = "step", record: bool = False) -> None:
-        self.responder = responder if isinstance(responder, Responder) else Responder(responder)
+    def __init__(
+        self,
+        responder: Responder | ResponderSettings,
+        server: Address = SERVER,
+        now: float = 0.0,
+        eap_driver: str = "step",
+        record: bool = False,
+    ) -> None:
+        # Anything with the Responder API will do (e.g. a wrapper that demands cookies).
+        self.responder: Any = (
+            Responder(responder) if isinstance(responder, ResponderSettings) else responder
+        )
         self.server = server
         self.now = now
         self.events: list[Event] = []
@@ -112,6 +143,10 @@ class Loopback:
         self.transcript: list[tuple[Datagram, bool]] | None = [] if record else None
         self._queue: deque[tuple[Datagram, bool]] = deque()
         self._by_address: dict[Address, Initiator] = {}
+        self._natted: set[Initiator] = set()
+        self._nat_out: dict[Address, Address] = {}  # private -> public
+        self._nat_in: dict[Address, Address] = {}  # public -> private
+        self._nat_ports = itertools.count(40000)
         self._hosts = itertools.count(2)
         self._loop: asyncio.AbstractEventLoop | None = None
         if eap_driver == "asyncio":
@@ -126,9 +161,16 @@ class Loopback:
 
     # ---- initiators ---------------------------------------------------------------------
 
-    def add(self, config: InitiatorConfig, local: Address | None = None,
-            random: Callable[[int], bytes] | None = None) -> Initiator:
-        """A new initiator at ``local`` (default: the next 198.51.100.x:500); not started."""
+    def add(
+        self,
+        config: InitiatorConfig,
+        local: Address | None = None,
+        random: Callable[[int], bytes] | None = None,
+        behind_nat: bool = False,
+    ) -> Initiator:
+        """A new initiator at ``local`` (default: the next 198.51.100.x:500); not started.
+        ``behind_nat``: its datagrams reach the responder from 203.0.113.1 and a new port
+        for each of its addresses, as through a NAPT."""
         if local is None:
             n = next(self._hosts)
             local = (f"198.51.{100 + n // 250}.{n % 250 + 1}", 500)
@@ -136,6 +178,8 @@ class Loopback:
         ini = Initiator(config, local, self.server, **kwargs)
         self.initiators.append(ini)
         self._by_address[local] = ini
+        if behind_nat:
+            self._natted.add(ini)
         return ini
 
     def start(self, ini: Initiator) -> None:
@@ -169,12 +213,23 @@ class Loopback:
             owner = next((i for i in self.initiators if i.local == d.local), None)
             if owner is not None:  # an initiator that floated to port 4500 (NAT-T)
                 self._by_address[d.local] = owner
-        out = self.responder.receive_datagram(d.data, d.remote, d.local, self.now)
+        source = self._translate_out(d.local)
+        out = self.responder.receive_datagram(d.data, d.remote, source, self.now)
         self.to_initiators(out)
         self.process_events()
 
+    def _translate_out(self, private: Address) -> Address:
+        ini = self._by_address.get(private)
+        if ini is None or ini not in self._natted:
+            return private
+        public = self._nat_out.get(private)
+        if public is None:
+            public = ("203.0.113.1", next(self._nat_ports))
+            self._nat_out[private], self._nat_in[public] = public, private
+        return public
+
     def _deliver_to_initiator(self, d: Datagram) -> None:
-        ini = self._by_address.get(d.remote)
+        ini = self._by_address.get(self._nat_in.get(d.remote, d.remote))
         if ini is not None:
             self.to_responder(ini.receive_datagram(d.data, self.now))
 
@@ -234,12 +289,13 @@ class Loopback:
             self.pump()
         self.now = end
 
-    def run(self, max_time: float = 600.0) -> None:
-        """Pump and advance to the next timer until every initiator is done (or
-        ``max_time`` of fake time has passed, or nothing is left to happen)."""
+    def run(self, max_time: float = 600.0, initiators: list[Initiator] | None = None) -> None:
+        """Pump and advance to the next timer until ``initiators`` (default: all) are done,
+        ``max_time`` of fake time has passed, an EAP step is held, or nothing is left."""
         end = self.now + max_time
+        watched = self.initiators if initiators is None else initiators
         self.pump()
-        while not all(i.finished for i in self.initiators) and not self.held_steps:
+        while not all(i.finished for i in watched) and not self.held_steps:
             deadline = self.next_deadline()
             if deadline is None or deadline > end:
                 break
@@ -249,26 +305,30 @@ class Loopback:
 
     # ---- results ------------------------------------------------------------------------
 
-    def result(self, ini: Initiator, started: float = 0.0) -> LoginResult:
+    def result(self, ini: Initiator, started: float = 0.0, sent_before: int = 0) -> LoginResult:
+        """What both sides did for ``ini`` (responder events matched by SPI)."""
         spi_r = ini.result.spi_r.hex()
         events = [e for e in self.events if spi_r and getattr(e, "sa_id", None) == spi_r]
-        return LoginResult(ini, events, self.now - started, self.sent)
+        return LoginResult(ini, events, self.now - started, self.sent - sent_before)
 
-    def login(self, config: InitiatorConfig, max_time: float = 600.0) -> LoginResult:
-        """Start one initiator and run until it is established, failed or gave up."""
-        started = self.now
-        ini = self.add(config)
+    def login(
+        self, config: InitiatorConfig, max_time: float = 600.0, **add_args: Any
+    ) -> LoginResult:
+        """Start one initiator (``add_args`` as for :meth:`add`) and run until it is
+        established, failed or gave up."""
+        started, sent_before = self.now, self.sent
+        ini = self.add(config, **add_args)
         self.start(ini)
-        self.run(max_time)
-        return self.result(ini, started)
+        self.run(max_time, [ini])
+        return self.result(ini, started, sent_before)
 
 
-def run_login(settings: ResponderSettings | Responder, config: InitiatorConfig,
-              **loopback_args: Any) -> LoginResult:
+def run_login(
+    settings: ResponderSettings | Responder, config: InitiatorConfig, **loopback_args: Any
+) -> LoginResult:
     """One login against a fresh loopback: ``run_login(settings, config).established``."""
     loop = Loopback(settings, **loopback_args)
     try:
         return loop.login(config)
     finally:
         loop.close()
-

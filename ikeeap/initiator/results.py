@@ -10,12 +10,12 @@ from ..crypto.transforms import IkeSuite
 
 
 class InitiatorState(enum.Enum):
-    INIT = "init"                # IKE_SA_INIT sent (possibly again, after COOKIE/INVALID_KE)
-    AUTH = "auth"                # first IKE_AUTH sent
-    EAP = "eap"                  # EAP rounds (including the final AUTH round)
+    INIT = "init"  # IKE_SA_INIT sent (possibly again, after COOKIE/INVALID_KE)
+    AUTH = "auth"  # first IKE_AUTH sent
+    EAP = "eap"  # EAP rounds (including the final AUTH round)
     ESTABLISHED = "established"
     FAILED = "failed"
-    CLOSED = "closed"            # deleted (by us or by the responder)
+    CLOSED = "closed"  # deleted (by us or by the responder)
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,13 +30,13 @@ class InitiatorEvent:
 class ChildResult:
     """The first Child SA, as the initiator derived it."""
 
-    spi_in: bytes    # ours: the responder sends to it
-    spi_out: bytes   # the responder's
+    spi_in: bytes  # ours: the responder sends to it
+    spi_out: bytes  # the responder's
     encr: int
     encr_key_bits: int
     integ: int
     esn: int
-    keymat: bytes    # initiator->responder keys first (RFC 7296 §2.17)
+    keymat: bytes  # initiator->responder keys first (RFC 7296 §2.17)
     ts_i: tuple[str, ...]
     ts_r: tuple[str, ...]
 
@@ -52,9 +52,9 @@ class InitiatorResult:
     virtual_ip: str | None = None
     dns: list[str] = field(default_factory=list)
     child: ChildResult | None = None
-    child_error: int | None = None       # notify type refusing the Child SA
+    child_error: int | None = None  # notify type refusing the Child SA
     msk: bytes | None = None
-    eap_method: int | None = None        # EAP type that authenticated us
+    eap_method: int | None = None  # EAP type that authenticated us
     eap_request_types: list[int] = field(default_factory=list)
     responder_identity: str | None = None
     responder_auth_method: int | None = None
@@ -64,7 +64,7 @@ class InitiatorResult:
     exchanges: Counter[str] = field(default_factory=Counter)  # responses received per exchange
     retransmits: int = 0
     liveness_answered: int = 0
-    notifies: list[int] = field(default_factory=list)         # every notify type received
+    notifies: list[int] = field(default_factory=list)  # every notify type received
     deleted: bool = False
 
     @property

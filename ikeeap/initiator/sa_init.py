@@ -3,18 +3,28 @@
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from ..crypto.dh import DhExchange, InvalidKeyExchange, new_dh
 from ..crypto.transforms import IkeSuite, UnsupportedTransform
 from ..ike.nat import nat_hash
 from ..wire.codec import encode_message
 from ..wire.constants import (
-    ExchangeType, HeaderFlag, IntegId, NotifyType, ProtocolId, TransformType,
+    ExchangeType,
+    HeaderFlag,
+    IntegId,
+    NotifyType,
+    ProtocolId,
+    TransformType,
 )
 from ..wire.payloads import (
-    IkeHeader, KePayload, NoncePayload, NotifyPayload, Payload, SaPayload,
+    IkeHeader,
+    KePayload,
+    NoncePayload,
+    NotifyPayload,
+    Payload,
+    SaPayload,
 )
 from .config import InitiatorConfig, accepted_transforms, ike_sa_payload
 from .session import InitiatorSa
@@ -52,12 +62,17 @@ def new_attempt(config: InitiatorConfig, random: Callable[[int], bytes]) -> Init
     spi = random(8)
     while spi == ZERO_SPI:
         spi = random(8)
-    return InitAttempt(spi, random(config.nonce_size), new_dh(config.first_dh_group()),
-                       ike_sa_payload(config.ike_specs()))
+    return InitAttempt(
+        spi,
+        random(config.nonce_size),
+        new_dh(config.first_dh_group()),
+        ike_sa_payload(config.ike_specs()),
+    )
 
 
-def build_request(config: InitiatorConfig, attempt: InitAttempt, local: Address,
-                  remote: Address) -> bytes:
+def build_request(
+    config: InitiatorConfig, attempt: InitAttempt, local: Address, remote: Address
+) -> bytes:
     payloads: list[Payload] = []
     if attempt.cookie is not None:
         payloads.append(NotifyPayload(NotifyType.COOKIE, attempt.cookie))  # first (§2.6)
@@ -69,16 +84,18 @@ def build_request(config: InitiatorConfig, attempt: InitAttempt, local: Address,
         KePayload(attempt.dh.group, attempt.dh.public),
         NoncePayload(attempt.ni),
         NotifyPayload(NotifyType.NAT_DETECTION_SOURCE_IP, source),
-        NotifyPayload(NotifyType.NAT_DETECTION_DESTINATION_IP,
-                      nat_hash(attempt.spi_i, ZERO_SPI, remote)),
+        NotifyPayload(
+            NotifyType.NAT_DETECTION_DESTINATION_IP, nat_hash(attempt.spi_i, ZERO_SPI, remote)
+        ),
     ]
     if config.signature_hash_algorithms:
         hashes = config.signature_hash_algorithms
         algs = struct.pack(f"!{len(hashes)}H", *hashes)
         payloads.append(NotifyPayload(NotifyType.SIGNATURE_HASH_ALGORITHMS, algs))
     payloads += config.sa_init_extra
-    header = IkeHeader(attempt.spi_i, ZERO_SPI, 0, ExchangeType.IKE_SA_INIT,
-                       HeaderFlag.INITIATOR, 0)
+    header = IkeHeader(
+        attempt.spi_i, ZERO_SPI, 0, ExchangeType.IKE_SA_INIT, HeaderFlag.INITIATOR, 0
+    )
     return encode_message(header, payloads)
 
 
@@ -93,8 +110,9 @@ def _offered_groups(offer: SaPayload) -> set[int]:
     return {t.id for p in offer.proposals for t in p.transforms if t.type == TransformType.DH}
 
 
-def _retry_outcome(config: InitiatorConfig, attempt: InitAttempt,
-                   notifies: dict[int, bytes]) -> InitOutcome | None:
+def _retry_outcome(
+    config: InitiatorConfig, attempt: InitAttempt, notifies: dict[int, bytes]
+) -> InitOutcome | None:
     """COOKIE or INVALID_KE_PAYLOAD: adjust the attempt for another request."""
     if NotifyType.COOKIE in notifies:
         kind, detail = "cookie", notifies[NotifyType.COOKIE].hex()
@@ -103,8 +121,10 @@ def _retry_outcome(config: InitiatorConfig, attempt: InitAttempt,
         data = notifies[NotifyType.INVALID_KE_PAYLOAD]
         group = struct.unpack("!H", data[:2])[0] if len(data) >= 2 else 0
         if group not in _offered_groups(attempt.offer) or group == attempt.dh.group:
-            return InitOutcome(reason=f"INVALID_KE_PAYLOAD asks for group {group}",
-                               notify=NotifyType.INVALID_KE_PAYLOAD)
+            return InitOutcome(
+                reason=f"INVALID_KE_PAYLOAD asks for group {group}",
+                notify=NotifyType.INVALID_KE_PAYLOAD,
+            )
         kind, detail = "invalid_ke", str(group)
         attempt.dh = new_dh(group)
     else:
@@ -125,15 +145,22 @@ def _suite(attempt: InitAttempt, reply: SaPayload) -> IkeSuite | None:
     if encr is None or prf is None or dh is None:
         return None
     try:
-        return IkeSuite(encr.id, encr.key_length or 0, prf.id,
-                        integ.id if integ else IntegId.NONE, dh.id)
+        return IkeSuite(
+            encr.id, encr.key_length or 0, prf.id, integ.id if integ else IntegId.NONE, dh.id
+        )
     except UnsupportedTransform:
         return None
 
 
-def process_response(config: InitiatorConfig, attempt: InitAttempt, request: bytes,
-                     response: bytes, header: IkeHeader, payloads: list[Payload],
-                     local: Address) -> InitOutcome:
+def process_response(
+    config: InitiatorConfig,
+    attempt: InitAttempt,
+    request: bytes,
+    response: bytes,
+    header: IkeHeader,
+    payloads: list[Payload],
+    local: Address,
+) -> InitOutcome:
     notifies = {p.notify_type: p.data for p in payloads if isinstance(p, NotifyPayload)}
     retry = _retry_outcome(config, attempt, notifies)
     if retry is not None:
@@ -141,8 +168,9 @@ def process_response(config: InitiatorConfig, attempt: InitAttempt, request: byt
     errors = [n for n in notifies if n < 16384]
     if errors:
         return InitOutcome(reason=notify_name(errors[0]), notify=errors[0])
-    found = {type(p): p for p in payloads}
-    sa_payload, ke, nonce = found.get(SaPayload), found.get(KePayload), found.get(NoncePayload)
+    sa_payload = next((p for p in payloads if isinstance(p, SaPayload)), None)
+    ke = next((p for p in payloads if isinstance(p, KePayload)), None)
+    nonce = next((p for p in payloads if isinstance(p, NoncePayload)), None)
     if sa_payload is None or ke is None or nonce is None or header.spi_r == ZERO_SPI:
         return InitOutcome(reason="IKE_SA_INIT response lacks SA, KE or Nonce")
     suite = _suite(attempt, sa_payload)
@@ -152,10 +180,13 @@ def process_response(config: InitiatorConfig, attempt: InitAttempt, request: byt
         shared = attempt.dh.compute(ke.data)
     except InvalidKeyExchange as exc:
         return InitOutcome(reason=f"invalid KE data from the responder: {exc}")
-    sa = InitiatorSa.create(suite, shared, attempt.ni, nonce.data, attempt.spi_i,
-                            header.spi_r, request, response)
+    sa = InitiatorSa.create(
+        suite, shared, attempt.ni, nonce.data, attempt.spi_i, header.spi_r, request, response
+    )
     behind_nat = notifies.get(NotifyType.NAT_DETECTION_DESTINATION_IP) not in (
-        None, nat_hash(attempt.spi_i, header.spi_r, local))
+        None,
+        nat_hash(attempt.spi_i, header.spi_r, local),
+    )
     algs = notifies.get(NotifyType.SIGNATURE_HASH_ALGORITHMS, b"")
     peer_algs = frozenset(struct.unpack(f"!{len(algs) // 2}H", algs[: len(algs) // 2 * 2]))
     return InitOutcome(sa=sa, nat_detected=behind_nat, peer_hash_algorithms=peer_algs)

@@ -31,13 +31,23 @@ class InitiatorSa:
         self.decrypter = SkCipher(self.suite, k.sk_er, k.sk_ar)
 
     @classmethod
-    def create(cls, suite: IkeSuite, shared: bytes, ni: bytes, nr: bytes, spi_i: bytes,
-               spi_r: bytes, init_request: bytes, init_response: bytes) -> InitiatorSa:
+    def create(
+        cls,
+        suite: IkeSuite,
+        shared: bytes,
+        ni: bytes,
+        nr: bytes,
+        spi_i: bytes,
+        spi_r: bytes,
+        init_request: bytes,
+        init_response: bytes,
+    ) -> InitiatorSa:
         keys = derive_ike_keys(suite, ni, nr, shared, spi_i, spi_r)
         return cls(suite, keys, spi_i, spi_r, ni, nr, init_request, init_response)
 
-    def seal(self, exchange: int, message_id: int, payloads: list[Payload],
-             response: bool = False) -> bytes:
+    def seal(
+        self, exchange: int, message_id: int, payloads: list[Payload], response: bool = False
+    ) -> bytes:
         """A message from the original initiator with ``payloads`` inside one SK payload."""
         flags = HeaderFlag.INITIATOR | (HeaderFlag.RESPONSE if response else 0)
         first, inner = encode_payloads(payloads)

@@ -34,26 +34,38 @@ class Pki:
     server: CertKey
 
 
-@functools.lru_cache(maxsize=None)
-def make_pki(key_type: str = "ecdsa", identity: str = SERVER_IDENTITY, curve: str = "P-256",
-             rsa_bits: int = 2048) -> Pki:
+@functools.cache
+def make_pki(
+    key_type: str = "ecdsa",
+    identity: str = SERVER_IDENTITY,
+    curve: str = "P-256",
+    rsa_bits: int = 2048,
+) -> Pki:
     """A CA and a server certificate for ``identity`` (cached: RSA keys are slow to make)."""
     args: dict[str, Any] = {"curve": curve} if key_type == "ecdsa" else {"rsa_bits": rsa_bits}
     ca = generate_ca("ikeeap test CA", key_type, **args)
     return Pki(ca, generate_server_cert(ca, identity, key_type, **args))
 
 
-def eap_factory(registry: MethodRegistry, providers: Providers,
-                method_config: Mapping[str, Mapping[str, Any]] | None = None) -> Any:
+def eap_factory(
+    registry: MethodRegistry,
+    providers: Providers,
+    method_config: Mapping[str, Mapping[str, Any]] | None = None,
+) -> Any:
     """The ``ResponderSettings.eap_factory`` building one authenticator per IKE SA from the
     connection's method list."""
     configs = dict(method_config or {})
 
     def build(conn: ConnectionConfig, peer_id: str, remote: tuple[str, int]) -> EapAuthenticator:
-        factories = [registry.factory_for(name, dict(configs.get(name, {})), providers)
-                     for name in conn.eap_methods]
-        ctx = EapContext(identity=b"" if conn.eap_identity_round else peer_id.encode(),
-                         peer=f"{remote[0]}:{remote[1]}", providers=providers)
+        factories = [
+            registry.factory_for(name, dict(configs.get(name, {})), providers)
+            for name in conn.eap_methods
+        ]
+        ctx = EapContext(
+            identity=b"" if conn.eap_identity_round else peer_id.encode(),
+            peer=f"{remote[0]}:{remote[1]}",
+            providers=providers,
+        )
         return EapAuthenticator(factories, ctx, identity_round=conn.eap_identity_round)
 
     return build
@@ -80,8 +92,16 @@ def make_settings(
     pki = pki or make_pki()
     store = LocalUserStore({u: UserCredential(password=p) for u, p in users.items()})
     net = ipaddress.IPv4Network(pool) if pool else None
-    conns = [ConnectionConfig(name="eap", auth="eap", eap_methods=tuple(eap_methods), pool=net,
-                              dns=dns, eap_identity_round=eap_identity_round)]
+    conns = [
+        ConnectionConfig(
+            name="eap",
+            auth="eap",
+            eap_methods=tuple(eap_methods),
+            pool=net,
+            dns=dns,
+            eap_identity_round=eap_identity_round,
+        )
+    ]
     if psk is not None:
         psk_pool = ipaddress.IPv4Network("10.11.0.0/24") if pool else None
         conns.append(ConnectionConfig(name="psk", auth="psk", psk=psk, pool=psk_pool, dns=dns))
@@ -90,8 +110,11 @@ def make_settings(
         ike_proposals=tuple(parse_ike_proposal(p) for p in ike_proposals),
         esp_proposals=tuple(parse_esp_proposal(p) for p in esp_proposals),
         connections=tuple(conns),
-        eap_factory=eap_factory(registry or MethodRegistry.discover(entry_points=False),
-                                Providers.from_store(store), method_config),
+        eap_factory=eap_factory(
+            registry or MethodRegistry.discover(entry_points=False),
+            Providers.from_store(store),
+            method_config,
+        ),
         signer=Signer(pki.server.key),
         cert_chain=(pki.server.der,),
         certreq=certreq_hash(pki.ca.cert),

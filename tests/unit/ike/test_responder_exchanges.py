@@ -10,8 +10,8 @@ from ikeeap.ike.sa import SaState
 from ikeeap.initiator.loopback import Loopback, run_login
 from ikeeap.initiator.results import InitiatorEvent, InitiatorState
 from ikeeap.wire.codec import parse_header
-from ikeeap.wire.constants import DhId, ExchangeType, NotifyType
-from ikeeap.wire.payloads import NotifyPayload, UnknownPayload
+from ikeeap.wire.constants import AuthMethod, DhId, ExchangeType, NotifyType
+from ikeeap.wire.payloads import AuthPayload, NotifyPayload, UnknownPayload
 
 
 def _exchange(data: bytes) -> int:
@@ -23,8 +23,7 @@ def _exchange(data: bytes) -> int:
 
 def test_invalid_ke_payload_round_then_login(settings_factory, client):
     settings = settings_factory(ike_proposals=("aes256gcm16-prfsha256-ecp384",))
-    result = run_login(settings, client(
-        ike_proposals=("aes256gcm16-prfsha256-ecp256-ecp384",)))
+    result = run_login(settings, client(ike_proposals=("aes256gcm16-prfsha256-ecp256-ecp384",)))
     assert result.established, result.failure_reason
     assert InitiatorEvent("invalid_ke", str(DhId.ECP_384)) in result.initiator.events
     assert result.result.exchanges["IKE_SA_INIT"] == 2
@@ -68,17 +67,21 @@ def test_retransmitted_requests_get_identical_cached_responses(settings, client)
     result = loop.login(client())
     assert result.established
     pairs = _requests_and_responses(loop)
-    assert [_exchange(r.data) for r, _ in pairs][:2] == [ExchangeType.IKE_SA_INIT,
-                                                          ExchangeType.IKE_AUTH]
+    assert [_exchange(r.data) for r, _ in pairs][:2] == [
+        ExchangeType.IKE_SA_INIT,
+        ExchangeType.IKE_AUTH,
+    ]
     # The last request is remembered; IKE_SA_INIT is answered as long as the SA lives.
     for request, response in (pairs[0], pairs[-1]):
-        again = loop.responder.receive_datagram(request.data, request.remote, request.local,
-                                                loop.now)
+        again = loop.responder.receive_datagram(
+            request.data, request.remote, request.local, loop.now
+        )
         assert [d.data for d in again] == [response.data]
     # An older IKE_AUTH request is outside the window: dropped.
     request, _ = pairs[1]
-    assert loop.responder.receive_datagram(request.data, request.remote, request.local,
-                                           loop.now) == []
+    assert (
+        loop.responder.receive_datagram(request.data, request.remote, request.local, loop.now) == []
+    )
 
 
 def test_lost_response_is_retransmitted_and_answered_from_cache(settings, client):
@@ -135,8 +138,7 @@ def test_tampered_request_is_dropped(settings, client):
     ini = loop.login(client()).initiator
     message = bytearray(ini.sa.seal(ExchangeType.INFORMATIONAL, ini._next_mid, []))
     message[-1] ^= 1
-    assert loop.responder.receive_datagram(bytes(message), loop.server, ini.local,
-                                           loop.now) == []
+    assert loop.responder.receive_datagram(bytes(message), loop.server, ini.local, loop.now) == []
 
 
 # ---- timers --------------------------------------------------------------------------------
@@ -258,6 +260,7 @@ def test_unknown_critical_payload_in_ike_auth(settings, client):
     result = loop.login(client(auth_extra=(CRITICAL,)))
     assert result.failure_reason == "UNSUPPORTED_CRITICAL_PAYLOAD"
     assert loop.responder.sas() == []
+    assert [type(e) for e in loop.events] == [IkeSaDeleted]
 
 
 def test_unknown_critical_payload_in_informational(settings, client):
@@ -309,3 +312,42 @@ def test_exhausted_pool_refuses_the_child_sa(settings_factory, client):
     assert third.result.virtual_ip is None
     assert third.result.child is None and third.responder_child is None
     assert third.result.child_error == NotifyType.INTERNAL_ADDRESS_FAILURE
+
+
+# ---- the initiator refusing the responder ---------------------------------------------------
+
+
+def test_initiator_refusing_server_certificate_tells_the_responder(settings, client):
+    from ikeeap.initiator.testing import make_pki
+
+    other = make_pki("ecdsa", identity="other.example.org")
+    loop = Loopback(settings)
+    result = loop.login(client(ca_certificate=other.ca.der))
+    assert result.state == InitiatorState.FAILED
+    assert loop.responder.sas() == []  # the INFORMATIONAL AUTHENTICATION_FAILED closed it
+    assert any(isinstance(e, IkeSaDeleted) for e in loop.events)
+
+
+def test_initiator_refusing_psk_responder_tells_the_responder(settings, client, psk):
+    loop = Loopback(settings)
+    result = loop.login(client(psk=psk, remote_identity="other.example.org"))
+    assert result.state == InitiatorState.FAILED
+    assert loop.responder.sas() == []
+    assert settings.pools["psk"].leased == 0
+    assert any(isinstance(e, IkeSaDeleted) for e in loop.events)
+
+
+def test_auth_before_eap_finished_is_refused_and_reported(settings, client):
+    loop = Loopback(settings)
+    ini = loop.add(client())
+    loop.drop = lambda d, inbound: inbound and parse_header(d.data).message_id == 2
+    loop.start(ini)
+    loop.pump()  # IKE_SA_INIT, first IKE_AUTH; the EAP Identity response is lost
+    auth = AuthPayload(AuthMethod.SHARED_KEY, bytes(32))
+    early = ini.sa.seal(ExchangeType.IKE_AUTH, 2, [auth])
+    (answer,) = loop.responder.receive_datagram(early, loop.server, ini.local, loop.now)
+    loop.process_events()
+    assert loop.responder.sas() == []
+    assert isinstance(loop.events[-1], IkeSaDeleted)
+    assert ini.receive_datagram(answer.data, loop.now) == []  # mid 2 is outstanding
+    assert ini.failure_reason == "INVALID_SYNTAX"

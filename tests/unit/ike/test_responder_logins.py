@@ -12,7 +12,13 @@ from ikeeap.initiator.loopback import Loopback, run_login
 from ikeeap.initiator.results import InitiatorState
 from ikeeap.initiator.testing import make_pki
 from ikeeap.wire.constants import (
-    AuthMethod, DhId, EncrId, HashAlgorithm, IntegId, NotifyType, PrfId,
+    AuthMethod,
+    DhId,
+    EncrId,
+    HashAlgorithm,
+    IntegId,
+    NotifyType,
+    PrfId,
 )
 
 
@@ -26,11 +32,15 @@ def _assert_established(result, method: str | None) -> None:
 
 @pytest.mark.parametrize(
     ("method", "eap_type", "has_msk"),
-    [("mschapv2", EapType.MSCHAPV2, True), ("md5", EapType.MD5, False),
-     ("gtc", EapType.GTC, False)],
+    [
+        ("mschapv2", EapType.MSCHAPV2, True),
+        ("md5", EapType.MD5, False),
+        ("gtc", EapType.GTC, False),
+    ],
 )
 def test_eap_login_establishes_both_sides_with_same_child_keymat(
-        settings_factory, client, method, eap_type, has_msk):
+    settings_factory, client, method, eap_type, has_msk
+):
     settings = settings_factory(eap_methods=(method,))
     result = run_login(settings, client(eap_methods=(method,)))
     _assert_established(result, method)
@@ -85,12 +95,21 @@ def test_unknown_user_fails(settings, client):
 @pytest.mark.parametrize(
     ("proposal", "esp", "suite"),
     [
-        ("aes128-sha256-modp2048", "aes128-sha256",
-         (EncrId.AES_CBC, 128, PrfId.HMAC_SHA2_256, IntegId.HMAC_SHA2_256_128, DhId.MODP_2048)),
-        ("aes256gcm16-prfsha384-ecp384", "aes256gcm16",
-         (EncrId.AES_GCM_16, 256, PrfId.HMAC_SHA2_384, IntegId.NONE, DhId.ECP_384)),
-        ("chacha20poly1305-prfsha256-curve25519", "chacha20poly1305",
-         (EncrId.CHACHA20_POLY1305, 0, PrfId.HMAC_SHA2_256, IntegId.NONE, DhId.CURVE25519)),
+        (
+            "aes128-sha256-modp2048",
+            "aes128-sha256",
+            (EncrId.AES_CBC, 128, PrfId.HMAC_SHA2_256, IntegId.HMAC_SHA2_256_128, DhId.MODP_2048),
+        ),
+        (
+            "aes256gcm16-prfsha384-ecp384",
+            "aes256gcm16",
+            (EncrId.AES_GCM_16, 256, PrfId.HMAC_SHA2_384, IntegId.NONE, DhId.ECP_384),
+        ),
+        (
+            "chacha20poly1305-prfsha256-curve25519",
+            "chacha20poly1305",
+            (EncrId.CHACHA20_POLY1305, 0, PrfId.HMAC_SHA2_256, IntegId.NONE, DhId.CURVE25519),
+        ),
     ],
 )
 def test_proposal_sets(settings, client, proposal, esp, suite):
@@ -111,11 +130,14 @@ def test_proposal_sets(settings, client, proposal, esp, suite):
         ("ecdsa", (HashAlgorithm.SHA1, HashAlgorithm.SHA2_256), AuthMethod.DIGITAL_SIGNATURE),
     ],
 )
-def test_server_certificate_kinds_and_auth_methods(settings_factory, client, key_type,
-                                                   hash_algs, expected):
+def test_server_certificate_kinds_and_auth_methods(
+    settings_factory, client, key_type, hash_algs, expected
+):
     pki = make_pki(key_type)
-    result = run_login(settings_factory(pki=pki),
-                       client(ca_certificate=pki.ca.der, signature_hash_algorithms=hash_algs))
+    result = run_login(
+        settings_factory(pki=pki),
+        client(ca_certificate=pki.ca.der, signature_hash_algorithms=hash_algs),
+    )
     _assert_established(result, "mschapv2")
     assert result.result.responder_auth_method == expected
     assert result.result.server_cert == pki.server.der
@@ -123,8 +145,9 @@ def test_server_certificate_kinds_and_auth_methods(settings_factory, client, key
 
 def test_ecdsa_p384_classic_method(settings_factory, client):
     pki = make_pki("ecdsa", curve="P-384")
-    result = run_login(settings_factory(pki=pki),
-                       client(ca_certificate=pki.ca.der, signature_hash_algorithms=()))
+    result = run_login(
+        settings_factory(pki=pki), client(ca_certificate=pki.ca.der, signature_hash_algorithms=())
+    )
     _assert_established(result, None)
     assert result.result.responder_auth_method == AuthMethod.ECDSA_384
 
@@ -166,3 +189,66 @@ def test_responder_object_can_be_reused(settings, client):
     assert run_login(responder, client()).established
     assert run_login(responder, client(identity="bob")).established
     assert len(responder.sas()) == 2
+
+
+def test_extended_sequence_numbers_negotiated(settings_factory, client):
+    settings = settings_factory(esp_proposals=("aes128gcm16-esn-noesn",))
+    result = run_login(settings, client(esp_proposals=("aes128gcm16-esn",)))
+    _assert_established(result, None)
+    assert result.result.child.esn == 1 and result.responder_child.esn == 1
+
+
+def test_eap_without_identity_round_uses_the_ike_identity(settings_factory, client):
+    settings = settings_factory(eap_identity_round=False, eap_methods=("md5",))
+    result = run_login(settings, client(eap_methods=("md5",)))
+    _assert_established(result, "md5")
+    assert EapType.IDENTITY not in result.result.eap_request_types
+
+
+def test_psk_client_without_psk_connection_is_refused(settings_factory, client, psk):
+    settings = settings_factory(psk=None)
+    result = run_login(settings, client(psk=psk))
+    assert result.failure_reason == "AUTHENTICATION_FAILED"
+    assert "no PSK connection" in result.auth_failure.reason
+
+
+def test_bad_final_auth_is_refused(settings, client, monkeypatch):
+    from ikeeap.initiator import ike_auth
+
+    real = ike_auth.final_auth
+    monkeypatch.setattr(
+        ike_auth, "final_auth", lambda config, sa, msk: real(config, sa, b"\x00" * 64)
+    )
+    loop = Loopback(settings)
+    result = loop.login(client())
+    assert result.failure_reason == "AUTHENTICATION_FAILED"
+    assert "final AUTH" in result.auth_failure.reason
+    assert loop.responder.sas() == []
+    assert settings.pools["eap"].leased == 0
+
+
+def test_failing_eap_step_fails_the_login(settings, client):
+    loop = Loopback(settings)
+    loop.hold_eap = True
+    ini = loop.add(client())
+    loop.start(ini)
+    loop.pump()
+    step = loop.held_steps.pop()
+    step.step.close()  # type: ignore[attr-defined]
+    loop.to_initiators(loop.responder.eap_done(step.sa_id, None, loop.now))
+    loop.hold_eap = False
+    loop.run()
+    assert ini.failure_reason == "AUTHENTICATION_FAILED"
+    assert loop.responder.sas() == []
+
+
+def test_asyncio_driver_runs_the_eap_steps(settings, client):
+    result = run_login(settings, client(), eap_driver="asyncio")
+    _assert_established(result, "mschapv2")
+
+
+def test_mschapv2_retry_after_wrong_password_still_fails(settings_factory, client):
+    settings = settings_factory(method_config={"mschapv2": {"retries": 1}})
+    result = run_login(settings, client(password="wrong"))
+    assert result.failure_reason == "AUTHENTICATION_FAILED"
+    assert result.result.eap_request_types.count(EapType.MSCHAPV2) == 2
