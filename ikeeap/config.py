@@ -11,7 +11,7 @@ import os
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from .ike.proposals import ProposalError, parse_esp_proposal, parse_ike_proposal
 from .ike.proposals import EspProposalSpec, IkeProposalSpec
@@ -76,6 +76,12 @@ class ConnectionConfig:
     eap_identity_round: bool = True
 
 
+# Top-level tables owned by backends: name -> parser(reader, table) returning a frozen config.
+# Each backend keeps its own config module; register it here with one line.
+SectionParser = Callable[["_Reader", dict], Any]
+SECTION_PARSERS: dict[str, SectionParser] = {}
+
+
 @dataclass(frozen=True)
 class Config:
     path: Path
@@ -87,6 +93,7 @@ class Config:
     users: dict[str, dict[str, str]] = field(default_factory=dict)
     plugin_dirs: tuple[Path, ...] = ()
     methods: dict[str, dict[str, Any]] = field(default_factory=dict)
+    sections: dict[str, Any] = field(default_factory=dict)  # backend configs by table name
 
 
 class _Reader:
@@ -266,7 +273,7 @@ def load_config(path: str | Path, known_methods: set[str] | None = None) -> Conf
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError([f"{path}: {exc}"]) from None
     r.unknown_keys(doc, "", {"server", "certificates", "proposals", "connections", "users",
-                             "users_file", "plugins", "methods"})
+                             "users_file", "plugins", "methods", *SECTION_PARSERS})
     server = _read_server(r, r.get(doc, "", "server", dict, {}))
     certs = None
     if "certificates" in doc:
@@ -284,10 +291,13 @@ def load_config(path: str | Path, known_methods: set[str] | None = None) -> Conf
     plugins = r.get(doc, "", "plugins", dict, {})
     plugin_dirs = tuple((path.parent / d).resolve() for d in r.get(plugins, "plugins.", "dirs", list, []))
     users = _read_users(r, doc)
+    sections = {name: parse(r, r.get(doc, "", name, dict, {}))
+                for name, parse in SECTION_PARSERS.items() if name in doc}
     if r.problems:
         raise ConfigError(r.problems)
     return Config(
         path=path, server=server, certificates=certs, ike_proposals=ike, esp_proposals=esp,
         connections=connections, users=users,
         plugin_dirs=plugin_dirs, methods=r.get(doc, "", "methods", dict, {}),
+        sections=sections,
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, Callable
 
 from twisted.internet import defer
 
@@ -20,9 +20,12 @@ log = logging.getLogger("ikeeap.server")
 class ResponderService:
     """Owns the sockets and feeds every datagram, timer and finished EAP step to the core."""
 
-    def __init__(self, responder: Responder, reactor: Any):
+    def __init__(self, responder: Responder, reactor: Any,
+                 listeners: list[Callable[[Any], None]] | None = None):
         self.responder = responder
         self.reactor = reactor
+        # Called with every core event (accounting, metrics); a failing listener is logged.
+        self.listeners = list(listeners or [])
         self._protocols: dict[Address, IkeDatagramProtocol] = {}
         self._ports: list[Any] = []
         self._timer: Any = None
@@ -79,7 +82,16 @@ class ResponderService:
     def _handle_event(self, event: Any) -> None:
         if isinstance(event, EapStepPending):
             self._run_eap_step(event)
-        elif isinstance(event, IkeSaEstablished):
+            return
+        for listener in self.listeners:
+            try:
+                listener(event)
+            except Exception:  # noqa: BLE001 - an observer must never break the responder
+                log.exception("event listener %r failed", listener)
+        self._log_event(event)
+
+    def _log_event(self, event: Any) -> None:
+        if isinstance(event, IkeSaEstablished):
             log.info("IKE SA %s up: %s from %s:%d (%s)", event.sa_id[:8], event.identity,
                      *event.remote, event.method)
         elif isinstance(event, AuthenticationFailed):
