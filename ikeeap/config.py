@@ -78,7 +78,7 @@ class ConnectionConfig:
 
 # Top-level tables owned by backends: name -> parser(reader, table) returning a frozen config.
 # Each backend keeps its own config module; register it here with one line.
-SectionParser = Callable[["_Reader", dict], Any]
+SectionParser = Callable[["ConfigReader", dict], Any]
 SECTION_PARSERS: dict[str, SectionParser] = {}
 
 
@@ -96,7 +96,7 @@ class Config:
     sections: dict[str, Any] = field(default_factory=dict)  # backend configs by table name
 
 
-class _Reader:
+class ConfigReader:
     """Collects problems while reading typed values out of nested TOML tables."""
 
     def __init__(self, path: Path):
@@ -141,7 +141,7 @@ class _Reader:
         return None
 
 
-def _read_server(r: _Reader, table: dict) -> ServerConfig:
+def _read_server(r: ConfigReader, table: dict) -> ServerConfig:
     p = "server."
     d = ServerConfig()
     r.unknown_keys(table, p, set(ServerConfig.__dataclass_fields__))
@@ -173,7 +173,7 @@ def _read_server(r: _Reader, table: dict) -> ServerConfig:
     )
 
 
-def _read_certificates(r: _Reader, table: dict, state_dir: Path) -> CertificateConfig:
+def _read_certificates(r: ConfigReader, table: dict, state_dir: Path) -> CertificateConfig:
     p = "certificates."
     r.unknown_keys(table, p, set(CertificateConfig.__dataclass_fields__))
 
@@ -191,7 +191,7 @@ def _read_certificates(r: _Reader, table: dict, state_dir: Path) -> CertificateC
     )
 
 
-def _read_proposals(r: _Reader, table: dict, allow_modp1024: bool):
+def _read_proposals(r: ConfigReader, table: dict, allow_modp1024: bool):
     p = "proposals."
     r.unknown_keys(table, p, {"ike", "esp"})
     ike, esp = [], []
@@ -208,7 +208,7 @@ def _read_proposals(r: _Reader, table: dict, allow_modp1024: bool):
     return tuple(ike), tuple(esp)
 
 
-def _read_connection(r: _Reader, i: int, table: dict, known_methods: set[str] | None):
+def _read_connection(r: ConfigReader, i: int, table: dict, known_methods: set[str] | None):
     p = f"connections[{i}]."
     allowed = set(ConnectionConfig.__dataclass_fields__) | {"psk_file", "psk_env"}
     r.unknown_keys(table, p, allowed)
@@ -245,7 +245,7 @@ def _read_connection(r: _Reader, i: int, table: dict, known_methods: set[str] | 
     )
 
 
-def _read_users(r: _Reader, doc: dict) -> dict[str, dict[str, str]]:
+def _read_users(r: ConfigReader, doc: dict) -> dict[str, dict[str, str]]:
     users: dict[str, dict[str, str]] = {}
     if "users_file" in doc:
         name = r.get(doc, "", "users_file", str, "")
@@ -265,7 +265,7 @@ def _read_users(r: _Reader, doc: dict) -> dict[str, dict[str, str]]:
 def load_config(path: str | Path, known_methods: set[str] | None = None) -> Config:
     """Read and validate a config file; raises ConfigError listing every problem."""
     path = Path(path).resolve()
-    r = _Reader(path)
+    r = ConfigReader(path)
     try:
         doc = tomllib.loads(path.read_text())
     except OSError as exc:
