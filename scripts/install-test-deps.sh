@@ -32,14 +32,16 @@ APT_PACKAGES=(
     strongswan-pki            # pki tool (the tests make certificates with cryptography)
     iproute2                  # ip netns / veth, ss
     util-linux                # unshare, nsenter, mount (essential, listed for clarity)
-    # --- RADIUS / LDAP / EAP peer backends (later issues) ---
-    # freeradius freeradius-utils
-    # slapd ldap-utils        # needs the debconf preseed below
-    # eapoltest
+    freeradius                # FreeRADIUS 3.2: the RADIUS backend's real server
+    freeradius-utils          # radclient, radtest
+    slapd                     # OpenLDAP: the LDAP backend's real directory (preseed below)
+    ldap-utils                # ldapwhoami, ldapsearch
+    eapoltest                 # wpa_supplicant's eapol_test: a real EAP peer over RADIUS
 )
 # debconf preseeds for the packages above, e.g.
 #   "slapd slapd/no_configuration boolean true"
 DEBCONF_PRESEED=(
+    "slapd slapd/no_configuration boolean true"
 )
 # ---------------------------------------------------------------------------------------------
 
