@@ -7,7 +7,10 @@ is x ‖ y, the shared secret is x alone); Curve25519 group 31 (RFC 8031 / RFC 7
 from __future__ import annotations
 
 import hmac
+import warnings
 from typing import Protocol
+
+from cryptography.utils import CryptographyDeprecationWarning
 
 from cryptography.hazmat.primitives.asymmetric import dh, ec, x25519
 from cryptography.hazmat.primitives.serialization import (
@@ -18,6 +21,11 @@ from cryptography.hazmat.primitives.serialization import (
 
 from ..wire.constants import DhId
 from .transforms import SUPPORTED_DH, UnsupportedTransform
+
+# MODP groups 2/14/15 are what most IKE clients still offer; cryptography marks FFDH as
+# deprecated. Silence just that notice; replacing the backend is tracked in the README.
+warnings.filterwarnings("ignore", message="Diffie-Hellman over finite fields",
+                        category=CryptographyDeprecationWarning)
 
 __all__ = ["SUPPORTED_DH", "DhExchange", "InvalidKeyExchange", "new_dh", "public_length"]
 

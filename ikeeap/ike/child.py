@@ -116,7 +116,8 @@ def build_child(settings: ResponderSettings, sa: IkeSa, progress: AuthProgress
     sa.children.append(child)
     event = ChildSaEstablished(
         sa.id, spi_in, chosen.spi, chosen.encr, chosen.encr_key_bits, chosen.integ, keymat,
-        tuple(describe(t) for t in ts_i), tuple(describe(t) for t in ts_r), chosen.esn)
+        tuple(describe(t) for t in ts_i), tuple(describe(t) for t in ts_r), chosen.esn,
+        udp_encap=sa.nat_detected)
     log.info("%s CHILD SA %s/%s: %s === %s", sa.log_prefix(), spi_in.hex(), chosen.spi.hex(),
              ", ".join(event.ts_r), ", ".join(event.ts_i))
     payloads += [SaPayload((chosen.payload(ProtocolId.ESP, spi_in),)),

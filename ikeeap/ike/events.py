@@ -46,6 +46,7 @@ class ChildSaEstablished:
     ts_i: tuple[str, ...]
     ts_r: tuple[str, ...]
     esn: int = 0  # EsnId: 1 when extended sequence numbers were negotiated
+    udp_encap: bool = False  # a NAT was detected: ESP-in-UDP on port 4500 (RFC 3948)
 
 
 @dataclass(frozen=True, slots=True)

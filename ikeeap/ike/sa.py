@@ -89,6 +89,7 @@ class IkeSa:
     pool_name: str | None = None
     peer_id_text: str | None = None
     half_open_key: tuple[Address, bytes] | None = None
+    nat_detected: bool = False  # ESP of this SA's children must be UDP-encapsulated
 
     def __post_init__(self) -> None:
         k = self.keys

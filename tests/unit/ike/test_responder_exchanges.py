@@ -196,6 +196,7 @@ def test_ike_auth_floated_to_port_4500_with_non_esp_marker(settings, client, fak
     assert all(d.remote[1] == 4500 for d, inbound in later if inbound)
     assert all(d.local[1] == 4500 for d, inbound in later if not inbound)
     assert result.responder_sa.remote == (result.initiator.local[0], 4500)
+    assert result.responder_child.udp_encap is fake_nat  # NAT detection drives ESP-in-UDP
 
 
 def test_nat_keepalive_and_esp_on_port_4500_are_ignored(settings):
