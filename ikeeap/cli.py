@@ -16,10 +16,15 @@ DEFAULT_CONFIG = "conf/ikeeap.toml"
 def _load(path: str) -> tuple[Config, object]:
     from .runtime import load_registry
 
-    registry = load_registry()
+    # The plugin dirs are named in the config itself: read it once for them, then validate
+    # the connections' method names against everything found (plugins included).
+    registry = load_registry(load_config(path))
     config = load_config(path, known_methods=set(registry.names()))
-    if config.plugin_dirs:
-        registry = load_registry(config)
+    from .eap.mutual import eap_only_problems
+
+    problems = eap_only_problems(config, registry)  # RFC 5998: needs the registry's methods
+    if problems:
+        raise ConfigError(problems)
     return config, registry
 
 
@@ -44,6 +49,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from .ike.responder import Responder
     from .runtime import build_settings, ensure_certificates
+    from .server.blocking import BlockingPools
+    from .server.radius_client import start_radius
     from .server.service import ResponderService
 
     config, registry = _load(args.config)
@@ -51,8 +58,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     credentials = None
     if config.certificates is not None:
         credentials = ensure_certificates(config.certificates, config.server.identity)
-    settings = build_settings(config, registry, credentials)
-    service = ResponderService(Responder(settings), reactor)
+    radius = start_radius(config, reactor)  # RADIUS client (+ accounting listener)
+    settings = build_settings(config, registry, credentials,
+                              blocking_pools=BlockingPools(reactor),  # LDAP binds off-reactor
+                              extra_providers=radius.providers)
+    service = ResponderService(Responder(settings), reactor, listeners=radius.listeners)
     listen = args.listen or list(config.server.listen)
     port = config.server.port if args.port is None else args.port
     nat_port = config.server.nat_port if args.nat_port is None else args.nat_port
@@ -64,21 +74,40 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if credentials is not None:
         _print_client_help(config, credentials.ca_path, bound)
     reactor.addSystemEventTrigger("before", "shutdown", service.stop)
+    reactor.addSystemEventTrigger("before", "shutdown", radius.stop)
     reactor.run()
     return 0
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
-    config, _ = _load(args.config)
+    from .backends.providers import connection_providers
+    from .eap.plugin_checks import check_config_methods
+    from .runtime import build_providers
+
+    config, registry = _load(args.config)
+    check_config_methods(registry, config, build_providers(config),  # as serve does
+                         connection_providers)
     print(f"{config.path}: OK ({len(config.connections)} connections, "
           f"{len(config.users)} local users)")
     return 0
 
 
+def cmd_radius_front(args: argparse.Namespace) -> int:
+    from .server.radius_front import run_radius_front
+
+    config, registry = _load(args.config)
+    _setup_logging(args.log_level or config.server.log_level)
+    return run_radius_front(config, registry, args.listen, args.port, args.secret.encode(),
+                            args.connection)
+
+
 def cmd_plugins(args: argparse.Namespace) -> int:
+    from .eap.plugin_checks import HEADER, describe_all
+
     _, registry = _load(args.config)
-    for name in registry.names():
-        print(f"{name:12} {registry.origin(name)}")
+    print(HEADER)
+    for info in describe_all(registry):
+        print(info.row())
     return 0
 
 
@@ -100,7 +129,14 @@ def build_parser() -> argparse.ArgumentParser:
     check.set_defaults(func=cmd_check_config)
     plugins = sub.add_parser("plugins", help="list the EAP methods found")
     plugins.set_defaults(func=cmd_plugins)
-    for p in (serve, check, plugins):
+    front = sub.add_parser("radius-front", help="serve the EAP methods over RADIUS (tests)")
+    front.add_argument("--listen", default="127.0.0.1", help="address to bind")
+    front.add_argument("--port", type=int, default=1812, help="UDP port")
+    front.add_argument("--secret", required=True, help="RADIUS shared secret")
+    front.add_argument("--connection", help="EAP connection whose methods to host")
+    front.add_argument("--log-level", choices=["debug", "info", "warning", "error"])
+    front.set_defaults(func=cmd_radius_front)
+    for p in (serve, check, plugins, front):
         p.add_argument("--config", "-c", default=DEFAULT_CONFIG, help="TOML configuration")
     return parser
 

@@ -15,6 +15,10 @@ from typing import Any, Callable
 
 from .ike.proposals import ProposalError, parse_esp_proposal, parse_ike_proposal
 from .ike.proposals import EspProposalSpec, IkeProposalSpec
+from .backends.ldap.config import parse_ldap_section
+from .backends.radius.config import parse_radius
+from .backends.sim.config import parse_sim_section
+from .hardening_config import parse_hardening_section
 
 DEFAULT_IKE_PROPOSALS = (
     "aes256gcm16-aes128gcm16-prfsha384-prfsha256-ecp384-ecp256-curve25519-modp3072-modp2048",
@@ -27,6 +31,9 @@ DEFAULT_ESP_PROPOSALS = (
     "aes256-aes192-aes128-sha256-sha384-sha512-sha1",
 )
 KNOWN_AUTH = ("eap", "psk")
+# RFC 5998 EAP-only per connection: "never" (always CERT + AUTH), "allow" (EAP-only when the
+# initiator asks with N(EAP_ONLY_AUTHENTICATION)), "require" (only EAP-only; no certificate).
+EAP_ONLY_MODES = ("never", "allow", "require")
 
 
 class ConfigError(Exception):
@@ -74,12 +81,21 @@ class ConnectionConfig:
         ipaddress.ip_network("0.0.0.0/0"),
     )
     eap_identity_round: bool = True
+    # Which PasswordVerifier checks cleartext passwords (GTC, TTLS-PAP): "local" (users
+    # table) or a backend section such as "ldap".
+    password_backend: str = "local"
+    eap_only: str = "never"  # one of EAP_ONLY_MODES
+    fragmentation: bool = True  # false: never send RFC 7383 fragments (clients that break)
 
 
 # Top-level tables owned by backends: name -> parser(reader, table) returning a frozen config.
 # Each backend keeps its own config module; register it here with one line.
 SectionParser = Callable[["ConfigReader", dict], Any]
 SECTION_PARSERS: dict[str, SectionParser] = {}
+SECTION_PARSERS["ldap"] = parse_ldap_section
+SECTION_PARSERS["radius"] = parse_radius
+SECTION_PARSERS["sim"] = parse_sim_section
+SECTION_PARSERS["hardening"] = parse_hardening_section
 
 
 @dataclass(frozen=True)
@@ -242,7 +258,20 @@ def _read_connection(r: ConfigReader, i: int, table: dict, known_methods: set[st
         local_id=r.get(table, p, "local_id", str, ""), psk=psk, pool=pool,
         dns=tuple(r.get(table, p, "dns", list, [])), local_ts=tuple(local_ts),
         eap_identity_round=r.get(table, p, "eap_identity_round", bool, True),
+        password_backend=r.get(table, p, "password_backend", str, "local"),
+        eap_only=_read_eap_only(r, p, table, auth),
+        fragmentation=r.get(table, p, "fragmentation", bool, True),
     )
+
+
+def _read_eap_only(r: ConfigReader, p: str, table: dict, auth: str) -> str:
+    mode = r.get(table, p, "eap_only", str, "never")
+    if mode not in EAP_ONLY_MODES:
+        r.problem(f"{p}eap_only", f"must be one of {', '.join(EAP_ONLY_MODES)}")
+        return "never"
+    if mode != "never" and auth != "eap":
+        r.problem(f"{p}eap_only", "only an EAP connection can be EAP-only")
+    return mode
 
 
 def _read_users(r: ConfigReader, doc: dict) -> dict[str, dict[str, str]]:
@@ -286,13 +315,19 @@ def load_config(path: str | Path, known_methods: set[str] | None = None) -> Conf
     )
     if not connections:
         r.problem("connections", "at least one [[connections]] entry is needed")
-    if certs is None and any(c.auth == "eap" for c in connections):
-        r.problem("certificates", "EAP connections need a server certificate")
+    # An EAP-only ("require") connection authenticates the server by its mutual EAP method.
+    if certs is None and any(c.auth == "eap" and c.eap_only != "require" for c in connections):
+        r.problem("certificates", "EAP connections need a server certificate"
+                  " (or eap_only = \"require\" with mutual methods)")
     plugins = r.get(doc, "", "plugins", dict, {})
     plugin_dirs = tuple((path.parent / d).resolve() for d in r.get(plugins, "plugins.", "dirs", list, []))
     users = _read_users(r, doc)
     sections = {name: parse(r, r.get(doc, "", name, dict, {}))
                 for name, parse in SECTION_PARSERS.items() if name in doc}
+    for i, conn in enumerate(connections):  # a backend named by a connection must exist
+        if conn.password_backend != "local" and sections.get(conn.password_backend) is None:
+            r.problem(f"connections[{i}].password_backend",
+                      f"{conn.password_backend!r} needs a [{conn.password_backend}] table")
     if r.problems:
         raise ConfigError(r.problems)
     return Config(

@@ -8,7 +8,9 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from .backends.providers import BlockingPools, backend_providers, connection_providers
 from .config import CertificateConfig, Config, ConnectionConfig
 from .crypto.auth import Signer
 from .crypto.certs import (
@@ -18,6 +20,7 @@ from .crypto.certs import (
 from .eap.authenticator import EapAuthenticator
 from .eap.credentials import LocalUserStore, Providers
 from .eap.method import EapContext
+from .eap.plugin_checks import check_config_methods
 from .eap.registry import MethodRegistry
 from .ike.settings import ResponderSettings, make_identity
 
@@ -63,9 +66,12 @@ class EapFactory:
     """Makes one EapAuthenticator per login, with the connection's methods in its order."""
 
     def __init__(self, config: Config, registry: MethodRegistry, providers: Providers):
+        # Missing providers, rejected [methods.*] config: stop start-up naming the plugin.
+        check_config_methods(registry, config, providers, connection_providers)
         self._providers = providers
         self._methods = {
-            conn.name: [registry.factory_for(name, config.methods.get(name), providers)
+            conn.name: [registry.factory_for(name, config.methods.get(name),
+                                             connection_providers(providers, conn))
                         for name in conn.eap_methods]
             for conn in config.connections if conn.auth == "eap"
         }
@@ -77,13 +83,38 @@ class EapFactory:
         return EapAuthenticator(self._methods[conn.name], context,
                                 identity_round=conn.eap_identity_round)
 
+    @property
+    def providers(self) -> Providers:
+        return self._providers
+
+    def authenticator_for(self, conn_name: str, context: EapContext,
+                          **options: Any) -> EapAuthenticator:
+        """An authenticator with the methods of ``conn_name`` and explicit options (used by
+        the RADIUS front, which imposes the first EAP identifier)."""
+        return EapAuthenticator(self._methods[conn_name], context, **options)
+
+
+def build_providers(config: Config, extra: dict[str, Any] | None = None,
+                    blocking_pools: BlockingPools | None = None) -> Providers:
+    """Credential providers from config; ``extra`` adds server-layer objects by name
+    (e.g. the RADIUS client under "radius"), reachable as ``providers.get(name)``.
+    ``blocking_pools`` (ikeeap.server.blocking.BlockingPools) runs backends' blocking calls
+    (LDAP); without it such backends refuse every login (fine for check-config)."""
+    store = LocalUserStore.from_config(config.users)
+    backends = backend_providers(config, blocking_pools)
+    return Providers(passwords=store, verifier=store, extra={**backends, **dict(extra or {})})
+
 
 def build_settings(config: Config, registry: MethodRegistry | None = None,
-                   credentials: ServerCredentials | None = None) -> ResponderSettings:
+                   credentials: ServerCredentials | None = None,
+                   providers: Providers | None = None,
+                   blocking_pools: BlockingPools | None = None,
+                   extra_providers: dict[str, Any] | None = None) -> ResponderSettings:
     registry = registry or load_registry(config)
     if credentials is None and config.certificates is not None:
         credentials = ensure_certificates(config.certificates, config.server.identity)
-    providers = Providers.from_store(LocalUserStore.from_config(config.users))
+    providers = providers or build_providers(config, extra_providers,
+                                             blocking_pools=blocking_pools)
     server = config.server
     return ResponderSettings(
         identity=make_identity(server.identity),
@@ -94,4 +125,11 @@ def build_settings(config: Config, registry: MethodRegistry | None = None,
         certreq=credentials.certreq if credentials else b"",
         nat_port=server.nat_port, half_open_timeout=server.half_open_timeout,
         auth_timeout=server.auth_timeout, eap_step_timeout=server.eap_step_timeout,
+        **_hardening(config),
     )
+
+
+def _hardening(config: Config) -> dict[str, Any]:
+    """The [hardening] table, when the config has one (else the core's defaults)."""
+    found = config.sections.get("hardening")
+    return {"hardening": found} if found is not None else {}

@@ -27,6 +27,7 @@ import secrets
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from enum import Enum
+from typing import Any
 
 from ikeeap.eap.method import EapContext, EapMethod, EapStep, StepKind
 from ikeeap.eap.packet import EapCode, EapPacket, EapParseError, EapType, parse_eap
@@ -57,6 +58,9 @@ class EapOutput:
     identity: bytes | None = None
     reason: str = ""
     ignored: bool = False
+    # Session parameters from a backend (ikeeap.eap.authorization.Authorization), e.g. the
+    # RADIUS Access-Accept's Framed-IP-Address; None for local methods.
+    authorization: Any = None
 
 
 class _Phase(Enum):
@@ -86,6 +90,7 @@ class EapAuthenticator:
         self._source = method_factories
         self._ctx = context or EapContext()
         self._require_mutual = require_mutual
+        self._mutual_methods_only = False  # set by require_mutual_methods()
         self._identity_round = identity_round
         if not identity_round and not self._ctx.identity:
             raise ValueError("identity_round=False needs context.identity")
@@ -153,6 +158,13 @@ class EapAuthenticator:
         finally:
             self._busy = False
 
+    def require_mutual_methods(self) -> None:
+        """RFC 5998 EAP-only: offer only methods declaring themselves mutual and
+        key-generating, and accept a success only with ``is_mutual()`` and an MSK.
+        Call before :meth:`start`."""
+        self._require_mutual = True
+        self._mutual_methods_only = True
+
     def abort(self) -> None:
         """The SA is gone or timed out: release the method's state."""
         self._phase = _Phase.DONE
@@ -175,6 +187,10 @@ class EapAuthenticator:
         except Exception as exc:  # policy callbacks are plugin code too
             logger.exception("method policy raised %s", type(exc).__name__)
             return self._fail(f"method policy raised {type(exc).__name__}")
+        if self._mutual_methods_only:
+            self._factories = [f for f in self._factories if _declares_mutual(f[1])]
+            if not self._factories:
+                return self._fail("no mutual, key-generating EAP method allowed (RFC 5998)")
         if not self._factories:
             return self._fail("no EAP method allowed")
         return await self._start_method(*self._factories[0])
@@ -257,11 +273,16 @@ class EapAuthenticator:
         except Exception as exc:
             logger.exception("EAP method %s key export raised", self._method_name)
             return self._fail(f"method {self._method_name} raised {type(exc).__name__}")
+        if not (_is_key(msk) and _is_key(emsk)):  # garbage would break the AUTH computation
+            return self._fail(f"method {self._method_name} exported a key that is not bytes")
         if self._require_mutual and not mutual:
             return self._fail(f"method {self._method_name} is not mutual (RFC 5998)")
+        if self._require_mutual and not msk:
+            return self._fail(f"method {self._method_name} produced no MSK (RFC 5998)")
         self._phase = _Phase.DONE
         packet = EapPacket(EapCode.SUCCESS, self._final_id(identifier)).encode()
-        return EapOutput(packet, True, True, msk, emsk, mutual, self._method_name, self._identity)
+        return EapOutput(packet, True, True, msk, emsk, mutual, self._method_name, self._identity,
+                         authorization=_authorization_of(method))
 
     # -- helpers ------------------------------------------------------------------------
 
@@ -308,6 +329,36 @@ class EapAuthenticator:
             method.abort()
         except Exception:
             logger.exception("EAP method %s abort raised", self._method_name)
+
+
+def _is_key(value: object) -> bool:
+    """An MSK/EMSK a plugin may export: None (no key) or bytes."""
+    return value is None or isinstance(value, (bytes, bytearray))
+
+
+def _declares_mutual(factory: MethodFactory) -> bool:
+    """Whether a method's static capabilities allow EAP-only; a probe instance answers
+    (a pass-through without the attributes is given the benefit of the doubt: its outcome
+    is still checked after success)."""
+    try:
+        probe = factory()
+        ok = getattr(probe, "mutual", True) is not False
+        ok = ok and getattr(probe, "generates_msk", True) is not False
+        probe.abort()
+    except Exception as exc:  # plugin factories misbehave too
+        logger.info("EAP method factory raised %s while probing", type(exc).__name__)
+        return False
+    return ok
+
+
+def _authorization_of(method: EapMethod) -> Any:
+    """A method's optional ``authorization()`` result (backends only); never raises."""
+    getter = getattr(method, "authorization", None)
+    try:
+        return getter() if callable(getter) else None
+    except Exception:  # noqa: BLE001 - plugin code
+        logger.exception("EAP method authorization() raised")
+        return None
 
 
 def _key(eap_type: int | None, factory: MethodFactory) -> object:

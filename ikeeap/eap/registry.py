@@ -38,6 +38,10 @@ BUILTINS: Mapping[str, str] = {
     "md5": "ikeeap.eap.methods.md5:Md5Method",
     "gtc": "ikeeap.eap.methods.gtc:GtcMethod",
     "mschapv2": "ikeeap.eap.methods.mschapv2:MsChapV2Method",
+    "ttls": "ikeeap.eap.methods.ttls:TtlsMethod",
+    "pwd": "ikeeap.eap.methods.pwd:PwdMethod",
+    "sim": "ikeeap.eap.methods.sim:SimMethod",
+    "radius": "ikeeap.backends.radius.method:RadiusMethod",
 }
 
 Factory = Callable[[dict[str, Any], Providers], EapMethod]

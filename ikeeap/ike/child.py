@@ -74,14 +74,19 @@ def _config_reply(settings: ResponderSettings, sa: IkeSa, progress: AuthProgress
     attrs: list[CfgAttribute] = []
     conn = progress.connection
     pool = settings.pools.get(conn.name)
-    if CfgAttr.INTERNAL_IP4_ADDRESS in wanted and pool is not None:
+    authz = progress.authorization
+    if CfgAttr.INTERNAL_IP4_ADDRESS in wanted and getattr(authz, "virtual_ip", None):
+        # Assigned by the AAA server (RADIUS Framed-IP-Address): no pool lease to release.
+        sa.virtual_ip = authz.virtual_ip
+        attrs.append(CfgAttribute(CfgAttr.INTERNAL_IP4_ADDRESS, authz.virtual_ip.packed))
+    elif CfgAttr.INTERNAL_IP4_ADDRESS in wanted and pool is not None:
         vip = pool.acquire(progress.eap_identity or progress.peer_id_text)
         if vip is None:
             log.warning("%s address pool %s exhausted", sa.log_prefix(), conn.name)
             return [NotifyPayload(NotifyType.INTERNAL_ADDRESS_FAILURE)]
         sa.virtual_ip, sa.pool_name = vip, conn.name
         attrs.append(CfgAttribute(CfgAttr.INTERNAL_IP4_ADDRESS, vip.packed))
-    for dns in conn.dns:
+    for dns in [*conn.dns, *getattr(authz, "dns", ())]:
         addr = ipaddress.ip_address(dns)
         kind = CfgAttr.INTERNAL_IP4_DNS if addr.version == 4 else CfgAttr.INTERNAL_IP6_DNS
         if kind in wanted or sa.virtual_ip is not None:

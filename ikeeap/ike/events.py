@@ -32,6 +32,9 @@ class IkeSaEstablished:
     eap_identity: str | None
     method: str
     virtual_ip: str | None
+    # ikeeap.eap.authorization.Authorization from a backend (RADIUS Session-Timeout, Class,
+    # Acct-Session-Id for accounting), or None.
+    authorization: Any = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,4 +66,25 @@ class IkeSaDeleted:
     reason: str
 
 
+@dataclass(frozen=True, slots=True)
+class ChildSaRekeyed:
+    """A Child SA replaced by CREATE_CHILD_SA; the new one came as ChildSaEstablished just
+    before. The old SPIs stay valid until the initiator deletes them."""
+
+    sa_id: str
+    old_spi_in: bytes
+    old_spi_out: bytes
+    new_spi_in: bytes
+    new_spi_out: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class IkeSaRekeyed:
+    """The IKE SA ``sa_id`` was rekeyed to ``new_sa_id`` (its Child SAs moved with it)."""
+
+    sa_id: str
+    new_sa_id: str
+
+
 Event = EapStepPending | IkeSaEstablished | ChildSaEstablished | AuthenticationFailed | IkeSaDeleted
+Event = Event | ChildSaRekeyed | IkeSaRekeyed

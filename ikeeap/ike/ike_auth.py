@@ -16,6 +16,7 @@ from ..wire.payloads import (
     AuthPayload, CertPayload, CpPayload, EapPayload, IdPayload, NotifyPayload, Payload,
     SaPayload, TsPayload, UnknownPayload,
 )
+from . import eap_only
 from .child import build_child
 from .events import AuthenticationFailed, IkeSaDeleted, IkeSaEstablished
 from .sa import AuthProgress, IkeSa, Outcome, SaState
@@ -83,9 +84,15 @@ def _first_round(settings: ResponderSettings, sa: IkeSa, payloads: list[Payload]
         return _fail(sa, f"no {'EAP' if auth is None else 'PSK'} connection for {peer!r}")
     if auth is not None:
         return _psk_round(settings, sa, auth)
-    if settings.eap_factory is None or settings.signer is None:
+    use_eap_only, refusal = eap_only.decide(conn, eap_only.requested(payloads))
+    if refusal:
+        return _fail(sa, refusal)
+    if settings.eap_factory is None or (settings.signer is None and not use_eap_only):
         return _fail(sa, "EAP needs a server certificate and EAP methods")
     sa.auth.authenticator = settings.eap_factory(conn, peer, sa.remote)
+    if use_eap_only:  # RFC 5998: no CERT/AUTH from us; the mutual method authenticates us
+        sa.auth.eap_only = True
+        eap_only.restrict_methods(sa.auth.authenticator)
     return Outcome(pending=sa.auth.authenticator.start())
 
 
@@ -112,7 +119,10 @@ def _psk_round(settings: ResponderSettings, sa: IkeSa, auth: AuthPayload) -> Out
 
 
 def certificate_round(settings: ResponderSettings, sa: IkeSa, eap_packet: bytes) -> Outcome:
-    """The answer to the first IKE_AUTH of an EAP login: IDr, CERT, AUTH and the first request."""
+    """The answer to the first IKE_AUTH of an EAP login: IDr, CERT, AUTH and the first request
+    (EAP-only, RFC 5998: IDr and the request alone)."""
+    if sa.auth is not None and sa.auth.eap_only:
+        return Outcome([settings.identity, EapPayload(eap_packet)])
     method, signature = settings.signer.authenticate(_our_auth_octets(settings, sa),
                                                      sa.peer_hash_algorithms or None)
     payloads: list[Payload] = [settings.identity]
@@ -134,7 +144,12 @@ def eap_step_done(settings: ResponderSettings, sa: IkeSa, output: Any) -> Outcom
         if not output.success:
             return _fail(sa, f"EAP {output.method_name or ''} failed: {output.reason or ''}",
                          [EapPayload(output.packet)] if output.packet else None)
+        problem = eap_only.outcome_problem(output) if progress.eap_only else ""
+        if problem:
+            progress.eap_success = False
+            return _fail(sa, problem, [EapPayload(eap_only.failure_for(output.packet))])
         progress.msk = output.msk
+        progress.authorization = getattr(output, "authorization", None)
         return Outcome([EapPayload(output.packet)])
     packet = output.packet or progress.last_eap_request
     if packet is None:
@@ -148,7 +163,7 @@ def eap_step_done(settings: ResponderSettings, sa: IkeSa, output: Any) -> Outcom
 def _final_round(settings: ResponderSettings, sa: IkeSa, auth: AuthPayload) -> Outcome:
     """Messages 7 and 8: AUTH keyed from the MSK, or from SK_pi/SK_pr without one (§2.16)."""
     progress = sa.auth
-    if not progress.eap_success:
+    if not progress.eap_success or (progress.eap_only and not progress.msk):
         return _fail(sa, "AUTH after a failed EAP exchange")
     key_i = progress.msk if progress.msk else sa.keys.sk_pi
     key_r = progress.msk if progress.msk else sa.keys.sk_pr
@@ -167,7 +182,8 @@ def _establish(settings: ResponderSettings, sa: IkeSa, payloads: list[Payload]) 
     log.info("%s IKE SA established: %s via %s%s", sa.log_prefix(), progress.peer_id_text,
              progress.method_name, f", virtual IP {vip}" if vip else "")
     established = IkeSaEstablished(sa.id, sa.remote, progress.peer_id_text,
-                                   progress.eap_identity, progress.method_name, vip)
+                                   progress.eap_identity, progress.method_name, vip,
+                                   authorization=progress.authorization)
     return Outcome(payloads + child_payloads, events=[established, *events])
 
 

@@ -21,8 +21,13 @@ from ..crypto.sk import IntegrityError
 from ..wire.codec import parse_header_only, parse_message, parse_payloads, sk_offset
 from ..wire.constants import ExchangeType, HeaderFlag, NotifyType
 from ..wire.errors import ParseError
-from ..wire.payloads import EncryptedPayload, IkeHeader, NotifyPayload
+from ..wire.payloads import EncryptedFragmentPayload, EncryptedPayload, IkeHeader, NotifyPayload
+from .cookies import CookieJar, cookie_challenge
+from .dos import Admission, DosGuard
+from .create_child_sa import handle_create_child_sa
 from .events import Address, Datagram, EapStepPending, Event, IkeSaDeleted
+from .fragments import receive_fragment, seal_response_fragments
+from .liveness import LivenessMonitor, Verdict
 from .ike_auth import eap_step_done, handle_ike_auth
 from .informational import handle_informational
 from .nat import NON_ESP_MARKER
@@ -44,6 +49,9 @@ class Responder:
         self._events: deque[Event] = deque()
         self._timers: list[tuple[float, int, bytes]] = []
         self._timer_seq = itertools.count()
+        self.dos = DosGuard(settings.hardening)
+        self._cookies = CookieJar(settings.hardening.cookie_secret_lifetime, random)
+        self.liveness = LivenessMonitor(settings.hardening)
 
     # ---- adapter API -------------------------------------------------------------------
 
@@ -58,8 +66,11 @@ class Responder:
         except ParseError as exc:
             log.debug("%s:%d dropped: %s", *remote, exc)
             return []
-        if header.is_response or len(data) != header.length:
-            return []  # we never initiate, so responses are not ours
+        if len(data) != header.length:
+            return []
+        if header.is_response:  # only answers to our liveness checks are expected
+            self._response(header, data, now)
+            return []
         if header.exchange == ExchangeType.IKE_SA_INIT and header.spi_r == bytes(8):
             return self._frame(self._sa_init(header, data, local, remote, now), local, remote)
         sa = self._sas.get(header.spi_r)
@@ -81,12 +92,16 @@ class Responder:
         return None
 
     def handle_timer(self, now: float) -> list[Datagram]:
+        out: list[Datagram] = []
         while self._timers and self._timers[0][0] <= now:
             deadline, _, spi = heapq.heappop(self._timers)
             sa = self._sas.get(spi)
             if sa is not None and sa.deadline == deadline:
-                self._expire(sa)
-        return []
+                if sa.state == SaState.ESTABLISHED and self.liveness.enabled:
+                    out += self._liveness_timer(sa, now)
+                else:
+                    self._expire(sa)
+        return out
 
     def eap_done(self, sa_id: str, output: Any, now: float) -> list[Datagram]:
         """Feed back the result of an EapStepPending (None: it failed or timed out)."""
@@ -126,17 +141,25 @@ class Responder:
             sa = self._sas[known]
             # Its own response, even after IKE_AUTH replaced last_response (RFC 7296 §2.1).
             return [sa.init_response] if sa.init_request == data else []
+        if self.dos.admit(remote[0], len(self._sas), now) is Admission.DROP:
+            return []
         try:
             _, payloads = parse_message(data)
         except ParseError as exc:
             log.info("%s:%d malformed IKE_SA_INIT: %s", *remote, exc)
             return []
+        if self.dos.cookie_required(remote[0]):
+            # Stateless until the initiator proves it receives at its address (RFC 7296 §2.6).
+            challenge = cookie_challenge(self._cookies, header, payloads, remote[0], now)
+            if challenge is not None:
+                return [challenge] if challenge else []
         result = handle_sa_init(self.settings, header, payloads, data, local, remote, now,
                                 self._random)
         if result.sa is not None:
             self._sas[result.sa.spi_r] = result.sa
             self._half_open[(remote, header.spi_i)] = result.sa.spi_r
             result.sa.half_open_key = (remote, header.spi_i)
+            self.dos.sa_created(result.sa.spi_r, remote[0])
             self._schedule(result.sa, result.sa.deadline)
             log.debug("%s IKE_SA_INIT answered, suite %s", result.sa.log_prefix(),
                       result.sa.suite)
@@ -146,25 +169,49 @@ class Responder:
                  remote: Address, now: float) -> list[bytes]:
         mid = header.message_id
         if mid == sa.last_response_id and mid == sa.next_request_id - 1:
-            return list(sa.last_response)  # a retransmit: same bytes again (RFC 7296 §2.1)
+            return self._retransmit(sa, data)
         if mid == sa.pending_request_id or mid != sa.next_request_id or sa.state == SaState.CLOSED:
             return []  # being worked on, or outside the window
         try:
-            offset = sk_offset(data)
-            _, outer = parse_message(data)
-            sk = outer[-1]
-            if not isinstance(sk, EncryptedPayload):
-                return []  # fragments (RFC 7383) are not reassembled yet
-            inner = parse_payloads(sk.first_payload, sa.decrypter.open(data, offset))
+            inner = self._open_request(sa, data, mid, now)
         except (ParseError, IntegrityError) as exc:
             log.info("%s dropped request %d: %s", sa.log_prefix(), mid, exc)
             return []
+        if inner is None:
+            return []  # more fragments to come
+        self.dos.sa_authenticated(sa.spi_r)  # it has the keys: not a spoofed half-open SA
+        self.liveness.heard(sa, now)
         sa.remote, sa.local = remote, local  # NAT-T: answer where the request came from
         sa.reply_to = (local, remote)
-        outcome = self._dispatch(sa, header, inner)
+        outcome = self._dispatch(sa, header, inner, now)
         return self._answer(sa, mid, header.exchange, outcome, now)
 
-    def _dispatch(self, sa: IkeSa, header: IkeHeader, payloads: list) -> Outcome:
+    def _open_request(self, sa: IkeSa, data: bytes, mid: int, now: float) -> list | None:
+        """The inner payloads of an SK message, or of a reassembled SKF one (RFC 7383);
+        None while fragments are missing."""
+        offset = sk_offset(data)
+        _, outer = parse_message(data)
+        sk = outer[-1]
+        if isinstance(sk, EncryptedPayload):
+            return parse_payloads(sk.first_payload, sa.decrypter.open(data, offset))
+        done = receive_fragment(sa, self.settings.hardening, data, offset, sk, mid, now)
+        return None if done is None else parse_payloads(*done)
+
+    @staticmethod
+    def _retransmit(sa: IkeSa, data: bytes) -> list[bytes]:
+        """Our last response again (RFC 7296 §2.1); for a fragmented request only when its
+        first fragment comes again, so each retransmitted fragment is not answered."""
+        try:
+            _, outer = parse_message(data)
+        except ParseError:
+            return []
+        last = outer[-1] if outer else None
+        if isinstance(last, EncryptedFragmentPayload) and last.fragment_number != 1:
+            return []
+        return list(sa.last_response)
+
+    def _dispatch(self, sa: IkeSa, header: IkeHeader, payloads: list,
+                  now: float = 0.0) -> Outcome:
         exchange = header.exchange
         if exchange == ExchangeType.IKE_AUTH and sa.state in (SaState.HALF_OPEN,
                                                               SaState.AUTHENTICATING):
@@ -178,8 +225,39 @@ class Responder:
         if exchange == ExchangeType.INFORMATIONAL:
             return handle_informational(sa, payloads)
         if exchange == ExchangeType.CREATE_CHILD_SA:
-            return Outcome([NotifyPayload(NotifyType.NO_ADDITIONAL_SAS)])
+            return self._create_child_sa(sa, payloads, now)
         return Outcome([NotifyPayload(NotifyType.INVALID_SYNTAX)])
+
+    def _response(self, header: IkeHeader, data: bytes, now: float) -> None:
+        sa = self._sas.get(header.spi_r)
+        if sa is None or sa.spi_i != header.spi_i or sa.state != SaState.ESTABLISHED:
+            return
+        if self.liveness.on_response(sa, header, data, now):
+            self._deadline_for_state(sa)
+
+    def _liveness_timer(self, sa: IkeSa, now: float) -> list[Datagram]:
+        """Send or retransmit a liveness check, or end an SA that is dead or too old."""
+        verdict, messages = self.liveness.on_timer(sa, now)
+        out = self._frame(messages, sa.local, sa.remote)
+        if verdict is Verdict.DEAD:
+            self._events.append(IkeSaDeleted(sa.id, "peer dead: no answer to liveness checks"))
+            self._release(sa)
+            del self._sas[sa.spi_r]
+        elif verdict is Verdict.REAUTH:
+            self._events.append(IkeSaDeleted(sa.id, "reauth_time reached"))
+            self._close(sa, now)
+        else:
+            self._deadline_for_state(sa)
+        return out
+
+    def _create_child_sa(self, sa: IkeSa, payloads: list, now: float) -> Outcome:
+        result = handle_create_child_sa(self.settings, sa, payloads, self._random, now)
+        new = result.new_ike_sa
+        if new is not None:  # an IKE SA rekey: the new SA takes over (RFC 7296 §2.18)
+            self._sas[new.spi_r] = new
+            self.liveness.heard(new, now)
+            self._deadline_for_state(new)
+        return result.outcome
 
     def _answer(self, sa: IkeSa, mid: int, exchange: int, outcome: Outcome,
                 now: float) -> list[bytes]:
@@ -191,22 +269,31 @@ class Responder:
             self._deadline_for_state(sa)
             return []
         sa.pending_request_id = None
-        response = sa.seal_response(exchange, mid, outcome.payloads)
-        sa.last_response_id, sa.last_response = mid, [response]
+        responses = seal_response_fragments(
+            sa, self.settings.hardening, exchange, mid, outcome.payloads,
+            marker_len=len(NON_ESP_MARKER) if sa.local[1] == self.settings.nat_port else 0,
+            allowed=_fragments_allowed(sa))
+        sa.last_response_id, sa.last_response = mid, responses
         sa.next_request_id = mid + 1
         if outcome.close:
             self._close(sa, now)
         else:
             self._deadline_for_state(sa)
-        return [response]
+        return list(responses)
 
     def _deadline_for_state(self, sa: IkeSa) -> None:
         if sa.state == SaState.ESTABLISHED:
-            sa.deadline = float("inf")  # liveness checks come with a later feature
+            deadline = self.liveness.deadline(sa)  # inf: no liveness checks configured
+            if deadline == float("inf"):
+                sa.deadline = deadline
+            elif deadline != sa.deadline:
+                self._schedule(sa, deadline)
         elif sa.deadline == sa.created + self.settings.half_open_timeout:
             self._schedule(sa, sa.created + self.settings.auth_timeout)
 
     def _release(self, sa: IkeSa) -> None:
+        self.dos.sa_removed(sa.spi_r)
+        self.liveness.forget(sa)
         if sa.half_open_key is not None:
             self._half_open.pop(sa.half_open_key, None)
             sa.half_open_key = None
@@ -229,6 +316,12 @@ class Responder:
             self._events.append(IkeSaDeleted(sa.id, f"{sa.state.value} timeout"))
         self._release(sa)
         del self._sas[sa.spi_r]
+
+
+def _fragments_allowed(sa: IkeSa) -> bool:
+    """The connection's switch for clients that break on fragments (some Android builds)."""
+    conn = sa.auth.connection if sa.auth is not None else None
+    return getattr(conn, "fragmentation", True)
 
 
 def _refuse(sa: IkeSa, reason: str) -> Outcome:

@@ -53,6 +53,8 @@ class AuthProgress:
     eap_identity: str | None = None
     method_name: str = ""
     last_eap_request: bytes | None = None
+    authorization: Any = None  # from the EAP backend (Framed-IP-Address, DNS, ...)
+    eap_only: bool = False  # RFC 5998: no CERT/AUTH from us, mutual method + MSK required
 
 
 @dataclass
@@ -90,6 +92,9 @@ class IkeSa:
     peer_id_text: str | None = None
     half_open_key: tuple[Address, bytes] | None = None
     nat_detected: bool = False  # ESP of this SA's children must be UDP-encapsulated
+    fragmentation: bool = False  # both sent IKEV2_FRAGMENTATION_SUPPORTED (RFC 7383)
+    reassembly: Any = None  # fragments of the request being collected (ike/fragments.py)
+    rekeyed_to: bytes | None = None  # SPIr of the IKE SA that replaced this one (§2.18)
 
     def __post_init__(self) -> None:
         k = self.keys

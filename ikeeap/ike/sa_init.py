@@ -143,4 +143,5 @@ def handle_sa_init(settings: ResponderSettings, header: IkeHeader, payloads: lis
         nat_detected=_nat_detected(notifies, header.spi_i, local, remote),
     )
     sa.last_response_id, sa.last_response = 0, [response]
+    sa.fragmentation = NotifyType.IKEV2_FRAGMENTATION_SUPPORTED in notifies
     return InitResult(response, sa)

@@ -13,6 +13,7 @@ from typing import Any, Callable
 from ..config import ConnectionConfig
 from ..wire.constants import IdType
 from ..wire.payloads import IdPayload
+from .hardening import Hardening
 from .pool import AddressPool
 from .proposals import EspProposalSpec, IkeProposalSpec
 
@@ -35,6 +36,7 @@ class ResponderSettings:
     auth_timeout: float = 120.0
     eap_step_timeout: float = 60.0
     pools: dict[str, AddressPool] = field(default_factory=dict)
+    hardening: Hardening = field(default_factory=Hardening)  # DoS, fragment, liveness limits
 
     def __post_init__(self) -> None:
         for conn in self.connections:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from ..crypto.auth import SUPPORTED_HASH_ALGORITHMS
 from ..eap.packet import EapType
@@ -24,6 +26,7 @@ EAP_METHOD_TYPES: dict[str, int] = {
     "md5": EapType.MD5,
     "gtc": EapType.GTC,
     "mschapv2": EapType.MSCHAPV2,
+    "pwd": EapType.PWD,
 }
 
 
@@ -67,10 +70,16 @@ class InitiatorConfig:
     allow_modp1024: bool = False
     sa_init_extra: tuple[Payload, ...] = ()
     auth_extra: tuple[Payload, ...] = ()
+    # RFC 5998: send N(EAP_ONLY_AUTHENTICATION); a response without CERT/AUTH is then
+    # accepted, and the EAP method must be mutual and produce an MSK.
+    eap_only: bool = False
+    # (EAP identity, password) -> an object with EapPeer's respond()/succeeded/msk()/method;
+    # the method-author kit plugs peer sides of new methods in here (eap_methods ignored).
+    eap_peer: Callable[[bytes, str], Any] | None = None
 
     def __post_init__(self) -> None:
         unknown = [m for m in self.eap_methods if m not in EAP_METHOD_TYPES]
-        if unknown:
+        if unknown and self.eap_peer is None:
             raise ValueError(f"the initiator cannot do EAP methods {unknown}")
         if not self.ike_proposals:
             raise ValueError("at least one IKE proposal is needed")

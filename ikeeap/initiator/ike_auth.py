@@ -88,6 +88,8 @@ def first_request(
         payloads.append(CertReqPayload(CertEncoding.X509_SIGNATURE, certreq_hash(ca)))
     if config.initial_contact:
         payloads.append(NotifyPayload(NotifyType.INITIAL_CONTACT))
+    if config.eap_only and not config.uses_psk:
+        payloads.append(NotifyPayload(NotifyType.EAP_ONLY_AUTHENTICATION))
     if config.remote_identity:
         payloads.append(make_identity(config.remote_identity, initiator=False))
     if config.uses_psk:
@@ -155,6 +157,28 @@ def verify_shared(
     ):
         return ResponderAuth(False, "responder AUTH does not verify", text, auth.method)
     return ResponderAuth(True, identity=text, method=auth.method, id_payload=id_r)
+
+
+def verify_eap_only(config: InitiatorConfig, payloads: list[Payload]) -> ResponderAuth:
+    """RFC 5998 §3: a first response with IDr but no CERT/AUTH; the mutual EAP method and
+    the MSK-keyed final AUTH authenticate the responder instead."""
+    id_r = first(payloads, IdPayload, initiator=False)
+    if id_r is None:
+        return ResponderAuth(False, "EAP-only IKE_AUTH response lacks IDr")
+    text = identity_text(id_r)
+    if config.remote_identity and text != config.remote_identity:
+        return ResponderAuth(False, f"responder identity {text!r} is not the expected one", text)
+    return ResponderAuth(True, identity=text, id_payload=id_r)
+
+
+def eap_only_problem(peer: Any) -> str:
+    """Why the finished EAP method cannot authenticate an EAP-only responder, or ""."""
+    method = getattr(peer, "method", None)
+    if method is None or getattr(method, "mutual", False) is not True:
+        return "EAP-only authentication requires a mutual EAP method (RFC 5998)"
+    if not peer.msk():
+        return "EAP-only authentication requires an MSK-deriving EAP method (RFC 5998)"
+    return ""
 
 
 def verify_signature(

@@ -311,7 +311,10 @@ class Initiator:
             self._float()
         self._esp_spi = self._child_spi()
         payloads, self._esp_offer = ike_auth.first_request(self.config, sa, self._esp_spi, self._ca)
-        if not self.config.uses_psk:
+        if not self.config.uses_psk and self.config.eap_peer is not None:
+            identity = (self.config.eap_identity or self.config.identity).encode("utf-8")
+            self._peer = self.config.eap_peer(identity, self.config.password)
+        elif not self.config.uses_psk:
             self._peer = EapPeer(
                 self.config.eap_identity or self.config.identity,
                 self.config.password,
@@ -355,6 +358,9 @@ class Initiator:
             check = ike_auth.verify_shared(
                 self.config, self._sa, payloads, self.config.psk.encode()
             )
+        elif self.config.eap_only and ike_auth.first(payloads, ike_auth.AuthPayload) is None:
+            check = ike_auth.verify_eap_only(self.config, payloads)
+            self.result.eap_only = check.ok
         else:
             check = ike_auth.verify_signature(self.config, self._sa, payloads, self._ca)
         self._note_responder(check)
@@ -391,6 +397,9 @@ class Initiator:
         if not self._peer.succeeded:
             failed = self._auth_error(payloads)
             return failed if failed is not None else self._fail("EAP failure")
+        problem = ike_auth.eap_only_problem(self._peer) if self.result.eap_only else ""
+        if problem:
+            return self._fail(problem, tell_peer=True)
         msk = self._peer.msk()
         self.result.msk = msk
         self.result.eap_method = self._peer.method.eap_type if self._peer.method else None

@@ -57,6 +57,7 @@ class InitiatorResult:
     eap_method: int | None = None  # EAP type that authenticated us
     eap_request_types: list[int] = field(default_factory=list)
     responder_identity: str | None = None
+    eap_only: bool = False  # the responder omitted CERT/AUTH (RFC 5998)
     responder_auth_method: int | None = None
     server_cert: bytes | None = None
     server_cert_trusted: bool = False

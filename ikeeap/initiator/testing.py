@@ -85,9 +85,14 @@ def make_settings(
     registry: MethodRegistry | None = None,
     method_config: Mapping[str, Mapping[str, Any]] | None = None,
     eap_identity_round: bool = True,
+    eap_only: str = "never",
+    server_certificate: bool = True,
     **overrides: Any,
 ) -> ResponderSettings:
-    """An EAP connection (and a PSK one when ``psk`` is given) accepting any identity."""
+    """An EAP connection (and a PSK one when ``psk`` is given) accepting any identity.
+
+    ``eap_only`` is the connection's RFC 5998 mode; ``server_certificate=False`` leaves the
+    responder without certificate and signer (EAP-only logins only)."""
     users = {"alice": "secret"} if users is None else users
     pki = pki or make_pki()
     store = LocalUserStore({u: UserCredential(password=p) for u, p in users.items()})
@@ -100,6 +105,7 @@ def make_settings(
             pool=net,
             dns=dns,
             eap_identity_round=eap_identity_round,
+            eap_only=eap_only,
         )
     ]
     if psk is not None:
@@ -115,8 +121,8 @@ def make_settings(
             Providers.from_store(store),
             method_config,
         ),
-        signer=Signer(pki.server.key),
-        cert_chain=(pki.server.der,),
-        certreq=certreq_hash(pki.ca.cert),
+        signer=Signer(pki.server.key) if server_certificate else None,
+        cert_chain=(pki.server.der,) if server_certificate else (),
+        certreq=certreq_hash(pki.ca.cert) if server_certificate else b"",
         **overrides,
     )

@@ -1048,7 +1048,9 @@ class CharonInitiator(Charon):
             local["certs"] = self._install_file(c.cert, "x509")
         remote: dict[str, Any] = {"auth": c.remote_auth, "id": c.remote_id or "%any"}
         cacerts = [self._install_file(p, "x509ca") for p in c.cacerts]  # trusted anyway
-        if cacerts and c.remote_auth not in ("psk", None):
+        # EAP-only (remote auth eap*): the (T)TLS method checks the server certificate against
+        # the trusted CAs; a remote cacerts constraint fails ("peer not authenticated by CA").
+        if cacerts and c.remote_auth not in ("psk", None) and not c.remote_auth.startswith("eap"):
             remote["cacerts"] = ",".join(cacerts)  # and required as the peer's issuer
         if c.key:
             self._install_file(c.key, "private")

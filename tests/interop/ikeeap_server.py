@@ -42,6 +42,9 @@ class IkeeapConfig:
     eap_methods: tuple[str, ...] = ("mschapv2", "md5", "gtc")
     ike_proposals: tuple[str, ...] | None = None
     extra_server: dict[str, Any] | None = None
+    extra_tables: dict[str, dict[str, Any]] | None = None  # e.g. {"hardening": {...}}
+    extra_connection: dict[str, Any] | None = None  # merged into the rw-eap connection
+    certificates: bool = True  # False: no [certificates] (rw-eap must be eap_only="require")
 
     def write(self, directory: Path) -> Path:
         server = {"listen": [self.listen], "identity": SERVER_ID,
@@ -49,16 +52,18 @@ class IkeeapConfig:
                   **(self.extra_server or {})}
         parts = [
             _table("server", server),
-            _table("certificates", {"key_type": self.key_type}),
+            _table("certificates", {"key_type": self.key_type}) if self.certificates else "",
             _table("connections", {"name": "rw-eap", "auth": "eap",
                                    "eap_methods": list(self.eap_methods), "pool": POOL,
-                                   "dns": ["203.0.113.1"]}, array=True),
+                                   "dns": ["203.0.113.1"], **(self.extra_connection or {})},
+                   array=True),
             _table("connections", {"name": "psk", "auth": "psk", "remote_id": "*.psk.test",
                                    "psk": PSK}, array=True),
             "[users]\n" + "".join(f'{u} = {{ password = "{p}" }}\n' for u, p in USERS.items()),
         ]
         if self.ike_proposals:
             parts.insert(2, _table("proposals", {"ike": list(self.ike_proposals)}))
+        parts += [_table(name, values) for name, values in (self.extra_tables or {}).items()]
         path = directory / "ikeeap.toml"
         path.write_text("\n".join(parts))
         return path

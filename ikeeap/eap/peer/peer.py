@@ -6,8 +6,9 @@ from collections.abc import Sequence
 
 from ikeeap.eap.packet import EapCode, EapPacket, EapParseError, EapType, parse_eap
 from ikeeap.eap.peer.methods import EapPeerMethod, GtcPeer, Md5Peer, MsChapV2Peer, PeerError
+from ikeeap.eap.peer.pwd import CommitTamper, PwdPeer
 
-SUPPORTED = (EapType.MSCHAPV2, EapType.MD5, EapType.GTC)
+SUPPORTED = (EapType.MSCHAPV2, EapType.MD5, EapType.GTC, EapType.PWD)
 
 
 class EapPeer:
@@ -23,6 +24,7 @@ class EapPeer:
         password: str,
         allowed_types: Sequence[int] = SUPPORTED,
         gtc_username: bool = False,
+        pwd_tamper_commit: CommitTamper | None = None,  # tests: play a hostile EAP-pwd peer
     ) -> None:
         self.identity = identity.encode("utf-8") if isinstance(identity, str) else identity
         self._password = password
@@ -31,6 +33,7 @@ class EapPeer:
             raise ValueError(f"peer cannot do EAP types {unknown}")
         self.allowed_types = [EapType(t) for t in allowed_types]
         self._gtc_username = gtc_username
+        self._pwd_tamper = pwd_tamper_commit
         self.method: EapPeerMethod | None = None
         self.succeeded = False
         self.failed = False
@@ -77,6 +80,8 @@ class EapPeer:
     def _new_method(self, eap_type: EapType) -> EapPeerMethod:
         if eap_type == EapType.MD5:
             return Md5Peer(self._password)
+        if eap_type == EapType.PWD:
+            return PwdPeer(self.identity, self._password, self._pwd_tamper)
         if eap_type == EapType.GTC:
             return GtcPeer(self._password, self.identity if self._gtc_username else None)
         return MsChapV2Peer(self.identity, self._password)

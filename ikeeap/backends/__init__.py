@@ -1,0 +1,1 @@
+"""Credential backends (providers) that live outside the EAP methods: LDAP, ..."""

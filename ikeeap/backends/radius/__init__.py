@@ -1,0 +1,1 @@
+"""RADIUS: shared codec, pass-through client and EAP method, accounting, test front."""

@@ -1,0 +1,1 @@
+"""TLS inside EAP: the framing engine (:mod:`.engine`) and server contexts (:mod:`.context`)."""

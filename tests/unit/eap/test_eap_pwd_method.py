@@ -1,0 +1,236 @@
+"""EAP-pwd server method (RFC 5931) against the in-package peer: keys, mutuality, every group,
+hashed storage, the validations behind CVE-2019-9494/9498/9499, and malformed input."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ikeeap.crypto.ecc_prime import CURVES, P256
+from ikeeap.eap.credentials import Providers
+from ikeeap.eap.method import EapContext, StepKind
+from ikeeap.eap.methods.pwd import PwdMethod
+from ikeeap.eap.methods.pwd import protocol as pwd
+from ikeeap.eap.methods.pwd.passwords import PwdSecret
+from ikeeap.eap.peer.methods import PeerError
+from ikeeap.eap.peer.pwd import PwdPeer
+from ikeeap.eap.registry import MethodRegistry
+
+from conftest import run
+
+PWD = bytes([52])
+
+
+def _ctx(providers: Providers, identity: bytes = b"alice") -> EapContext:
+    return EapContext(identity=identity, peer="test", providers=providers)
+
+
+def _exchange(method: PwdMethod, peer: PwdPeer, ctx: EapContext, rounds: int = 3) -> Any:
+    """start() and up to ``rounds`` request/response rounds; the last server step."""
+
+    async def go() -> Any:
+        step = await method.start(ctx)
+        for _ in range(rounds):
+            if step.kind is not StepKind.CONTINUE:
+                return step
+            step = await method.process(ctx, PWD + peer.process(step.data[1:], 0))
+        return step
+
+    return run(go())
+
+
+@pytest.mark.parametrize("group", [19, 20, 21])
+def test_login_in_every_group_gives_both_sides_the_same_64_octet_msk(providers, group):
+    method, peer = PwdMethod({"group": group}, providers), PwdPeer(b"alice", "secret")
+    step = _exchange(method, peer, _ctx(providers))
+    assert step.kind is StepKind.SUCCESS
+    assert method.is_mutual() and peer.done
+    assert method.msk() == peer.msk() and len(method.msk()) == 64
+    assert len(method.emsk()) == 64 and method.emsk() != method.msk()
+
+
+def test_user_stored_as_nt_hash_logs_in_with_prep_rfc2759(providers):
+    method, peer = PwdMethod({}, providers), PwdPeer(b"bob", "clientPass")
+    first = run(method.start(_ctx(providers, b"bob")))
+    assert first.data[1:3] == bytes([1, 0]) and first.data[10] == pwd.PREP_RFC2759
+    step = _exchange(PwdMethod({}, providers), peer, _ctx(providers, b"bob"))
+    assert step.kind is StepKind.SUCCESS
+
+
+def test_wrong_password_is_caught_by_the_peer_and_a_forged_confirm_by_the_server(providers):
+    with pytest.raises(PeerError, match="Confirm_S does not verify"):
+        _exchange(PwdMethod({}, providers), PwdPeer(b"alice", "wrong"), _ctx(providers))
+    method, peer = PwdMethod({}, providers), PwdPeer(b"alice", "wrong")
+    ctx = _ctx(providers)
+    step = _exchange(method, peer, ctx, rounds=2)  # Confirm request sent
+    assert step.kind is StepKind.CONTINUE and step.data[1] == 3
+    final = run(method.process(ctx, PWD + bytes([3]) + os.urandom(32)))
+    assert final.kind is StepKind.FAILURE and method.msk() is None and not method.is_mutual()
+
+
+def test_unknown_user_fails_at_confirm_like_a_wrong_password(providers):
+    with pytest.raises(PeerError, match="Confirm_S"):
+        _exchange(PwdMethod({}, providers), PwdPeer(b"mallory", "x"),
+                  _ctx(providers, b"mallory"))
+
+
+def test_peer_id_must_equal_the_eap_identity(providers):
+    step = _exchange(PwdMethod({}, providers), PwdPeer(b"bob", "secret"), _ctx(providers))
+    assert step.kind is StepKind.FAILURE and "Peer_ID differs" in step.reason
+
+
+def _id_response(method: PwdMethod, ctx: EapContext, mutate: Any) -> Any:
+    async def go() -> Any:
+        request = await method.start(ctx)
+        answer = bytearray(PwdPeer(b"alice", "secret").process(request.data[1:], 0))
+        mutate(answer)
+        return await method.process(ctx, PWD + bytes(answer))
+
+    return run(go())
+
+
+@pytest.mark.parametrize(("offset", "reason"), [
+    (2, "ciphersuite"),  # group low octet
+    (4, "ciphersuite"),  # PRF
+    (6, "token"),        # anti-clogging token
+    (9, "Prep"),
+])
+def test_id_response_must_echo_suite_token_and_prep(providers, offset, reason):
+    def flip(answer: bytearray) -> None:
+        answer[offset] ^= 0x01
+
+    step = _id_response(PwdMethod({}, providers), _ctx(providers), flip)
+    assert step.kind is StepKind.FAILURE and reason in step.reason
+
+
+def _commit_step(providers: Providers, payload_for: Any) -> Any:
+    """Run to the server's Commit, then answer with payload_for(server_scalar, element)."""
+    method, peer, ctx = PwdMethod({}, providers), PwdPeer(b"alice", "secret"), _ctx(providers)
+
+    async def go() -> Any:
+        step = await method.start(ctx)
+        step = await method.process(ctx, PWD + peer.process(step.data[1:], 0))
+        scalar, element = pwd.parse_commit(P256, step.data[2:])
+        return await method.process(ctx, PWD + bytes([2]) + payload_for(scalar, element))
+
+    return run(go())
+
+
+def _point(element: Any) -> bytes:
+    return P256.encode_point(element)
+
+
+def _scalar(value: int) -> bytes:
+    return value.to_bytes(32, "big")
+
+
+@pytest.mark.parametrize(("payload_for", "reason"), [
+    (lambda s, e: _point(P256.g) + _scalar(0), "scalar outside"),
+    (lambda s, e: _point(P256.g) + _scalar(1), "scalar outside"),
+    (lambda s, e: _point(P256.g) + _scalar(P256.order), "scalar outside"),
+    (lambda s, e: bytes(64) + _scalar(5), "not a point"),
+    (lambda s, e: _point((P256.g[0], P256.g[1] ^ 1)) + _scalar(5), "not a point"),
+    (lambda s, e: _point(e) + _scalar(s), "reflects ours"),
+    (lambda s, e: _point(e) + _scalar(5), "reflects ours"),
+    (lambda s, e: _point(P256.g) + _scalar(s), "reflects ours"),
+    (lambda s, e: _point(P256.g) + _scalar(5)[:-1], "octets"),
+], ids=["s0", "s1", "sr", "identity", "off_curve", "reflect", "reflect_elem", "reflect_scalar",
+        "short"])
+def test_invalid_or_reflected_peer_commit_is_refused(providers, payload_for, reason):
+    step = _commit_step(providers, payload_for)
+    assert step.kind is StepKind.FAILURE and reason in step.reason
+
+
+def test_hunting_and_pecking_always_runs_forty_rounds(monkeypatch):
+    calls: list[int] = []
+    real_h = pwd.h
+
+    def counting_h(*parts: bytes) -> bytes:
+        calls.append(parts[-1][0])
+        return real_h(*parts)
+
+    monkeypatch.setattr(pwd, "h", counting_h)
+    for password in (b"a", b"b", b"secret"):
+        calls.clear()
+        assert pwd.derive_pwe(P256, password, b"peer", b"server", b"\0\0\0\1") is not None
+        assert calls == list(range(1, pwd.HUNT_ITERATIONS + 1))
+
+
+def _reference_pwe(curve: Any, password: bytes, peer: bytes, server: bytes, token: bytes) -> Any:
+    """RFC 5931 Figure 3 as written (early exit), to check the masked selection."""
+    for counter in range(1, 256):
+        seed = pwd.h(token, peer, server, password, bytes([counter]))
+        value = int.from_bytes(pwd.kdf(seed, pwd.HUNT_LABEL, curve.prime_bits), "big")
+        value >>= -curve.prime_bits % 8
+        y = curve.sqrt(curve.y_squared(value)) if value < curve.p else None
+        if y is not None:
+            return (value, y if (y & 1) == (seed[-1] & 1) else curve.p - y)
+    return None
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.binary(min_size=1, max_size=12), st.sampled_from([19, 20, 21]))
+def test_constant_time_pwe_equals_the_rfc_reference_loop(password, group):
+    curve = CURVES[group]
+    args = (password, b"alice", b"ikeeap", b"tokn")
+    assert pwd.derive_pwe(curve, *args) == _reference_pwe(curve, *args)
+
+
+@settings(max_examples=150, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])  # providers are read-only
+@given(st.binary(max_size=120), st.integers(0, 2))
+def test_garbage_at_any_stage_fails_cleanly_and_never_raises(providers, garbage, stage):
+    method, peer, ctx = PwdMethod({}, providers), PwdPeer(b"alice", "secret"), _ctx(providers)
+
+    async def go() -> Any:
+        step = await method.start(ctx)
+        for _ in range(stage):
+            if step.kind is not StepKind.CONTINUE:
+                return step
+            step = await method.process(ctx, PWD + peer.process(step.data[1:], 0))
+        return await method.process(ctx, PWD + garbage)
+
+    step = run(go())
+    assert step.kind in (StepKind.FAILURE, StepKind.CONTINUE)
+    assert method.msk() is None
+
+
+@pytest.mark.parametrize("garbage", [b"", b"\x00", b"\x03" + bytes(32), b"\x01" + bytes(20)])
+def test_input_after_success_is_refused_and_keeps_the_keys(providers, garbage):
+    method, ctx = PwdMethod({}, providers), _ctx(providers)
+    assert _exchange(method, PwdPeer(b"alice", "secret"), ctx).kind is StepKind.SUCCESS
+    msk = method.msk()
+    assert run(method.process(ctx, PWD + garbage)).kind is StepKind.FAILURE
+    assert method.msk() == msk
+
+
+def test_fragmented_messages_and_other_types_are_refused(providers):
+    method, ctx = PwdMethod({}, providers), _ctx(providers)
+    run(method.start(ctx))
+    assert "fragmented" in run(method.process(ctx, PWD + bytes([0xC1, 0, 50]))).reason
+    method2 = PwdMethod({}, providers)
+    run(method2.start(ctx))
+    assert run(method2.process(ctx, bytes([4, 16]) + bytes(16))).kind is StepKind.FAILURE
+
+
+def test_bad_group_config_is_an_error_and_registry_knows_pwd_as_mutual(providers):
+    with pytest.raises(ValueError, match="19, 20 or 21"):
+        PwdMethod({"group": 14}, providers)
+    registry = MethodRegistry.discover(entry_points=False)
+    method = registry.create("pwd", {}, providers)
+    assert method.eap_type == 52 and method.mutual and method.generates_msk
+
+
+def test_custom_pwd_secret_source_is_the_storage_extension_point(providers):
+    class Source:
+        async def pwd_secret(self, user: str) -> PwdSecret | None:
+            return PwdSecret(pwd.PREP_NONE, b"from-the-vault") if user == "zed" else None
+
+    custom = Providers(extra={"pwd_secrets": Source()})
+    step = _exchange(PwdMethod({}, custom), PwdPeer(b"zed", "from-the-vault"),
+                     _ctx(custom, b"zed"))
+    assert step.kind is StepKind.SUCCESS
