@@ -25,7 +25,7 @@ if TYPE_CHECKING:  # config.py imports this module
 _PREFIX = "hardening."
 
 
-def parse_hardening_section(r: "ConfigReader", table: dict) -> Hardening:
+def parse_hardening_section(r: ConfigReader, table: dict) -> Hardening:
     r.unknown_keys(table, _PREFIX, {f.name for f in fields(Hardening)})
     default = Hardening()
     values = {}

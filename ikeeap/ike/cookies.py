@@ -14,7 +14,7 @@ import hashlib
 import hmac
 import os
 import struct
-from typing import Callable
+from collections.abc import Callable
 
 from ..wire.codec import encode_message
 from ..wire.constants import ExchangeType, HeaderFlag, NotifyType

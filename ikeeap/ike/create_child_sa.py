@@ -22,7 +22,13 @@ from ..crypto.keys import derive_child_keymat, derive_rekeyed_ike_keys
 from ..crypto.transforms import IkeSuite, child_keymat_length
 from ..wire.constants import NotifyType, ProtocolId, TransformType
 from ..wire.payloads import (
-    KePayload, NoncePayload, NotifyPayload, Payload, Proposal, SaPayload, TsPayload,
+    KePayload,
+    NoncePayload,
+    NotifyPayload,
+    Payload,
+    Proposal,
+    SaPayload,
+    TsPayload,
     UnknownPayload,
 )
 from .child import _network_selector, _random_child_spi, describe, narrow

@@ -86,5 +86,5 @@ class IkeSaRekeyed:
     new_sa_id: str
 
 
-Event = EapStepPending | IkeSaEstablished | ChildSaEstablished | AuthenticationFailed | IkeSaDeleted
-Event = Event | ChildSaRekeyed | IkeSaRekeyed
+Event = EapStepPending | IkeSaEstablished | ChildSaEstablished | AuthenticationFailed | IkeSaDeleted \
+    | ChildSaRekeyed | IkeSaRekeyed

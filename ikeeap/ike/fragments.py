@@ -13,9 +13,9 @@ import struct
 from dataclasses import dataclass, field
 
 from ..crypto.sk import HEADER_LEN, IntegrityError, pack_header
+from ..wire.codec import encode_payloads
 from ..wire.constants import HeaderFlag, PayloadType
 from ..wire.payloads import EncryptedFragmentPayload, IkeHeader, Payload
-from ..wire.codec import encode_payloads
 from .hardening import Hardening
 from .sa import IkeSa
 

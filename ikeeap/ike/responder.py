@@ -23,13 +23,13 @@ from ..wire.constants import ExchangeType, HeaderFlag, NotifyType
 from ..wire.errors import ParseError
 from ..wire.payloads import EncryptedFragmentPayload, EncryptedPayload, IkeHeader, NotifyPayload
 from .cookies import CookieJar, cookie_challenge
-from .dos import Admission, DosGuard
 from .create_child_sa import handle_create_child_sa
+from .dos import Admission, DosGuard
 from .events import Address, Datagram, EapStepPending, Event, IkeSaDeleted
 from .fragments import receive_fragment, seal_response_fragments
-from .liveness import LivenessMonitor, Verdict
 from .ike_auth import eap_step_done, handle_ike_auth
 from .informational import handle_informational
+from .liveness import LivenessMonitor, Verdict
 from .nat import NON_ESP_MARKER
 from .sa import IkeSa, Outcome, SaState
 from .sa_init import handle_sa_init
@@ -194,6 +194,8 @@ class Responder:
         sk = outer[-1]
         if isinstance(sk, EncryptedPayload):
             return parse_payloads(sk.first_payload, sa.decrypter.open(data, offset))
+        if not isinstance(sk, EncryptedFragmentPayload):
+            raise ParseError("no SK or SKF payload")
         done = receive_fragment(sa, self.settings.hardening, data, offset, sk, mid, now)
         return None if done is None else parse_payloads(*done)
 

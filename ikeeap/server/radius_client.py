@@ -46,7 +46,7 @@ class RadiusTransport(DatagramProtocol):
             self._timer.cancel()
         return defer.maybeDeferred(self._port.stopListening)
 
-    def datagramReceived(self, data: bytes, addr: Any) -> None:  # noqa: N802 (Twisted API)
+    def datagramReceived(self, data: bytes, addr: Any) -> None:
         self.core.receive(data, (addr[0], addr[1]), self.reactor.seconds())
         self._pump()
 

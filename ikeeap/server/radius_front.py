@@ -21,7 +21,7 @@ class RadiusFrontProtocol(DatagramProtocol):
         self.front = front
         self.reactor = reactor
 
-    def datagramReceived(self, data: bytes, addr: Any) -> None:  # noqa: N802 (Twisted API)
+    def datagramReceived(self, data: bytes, addr: Any) -> None:
         remote = (addr[0], addr[1])
         d = defer.ensureDeferred(self.front.handle(data, remote, self.reactor.seconds()))
         d.addCallback(self._send, remote)

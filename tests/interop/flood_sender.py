@@ -23,7 +23,8 @@ def _ipv4_udp(src: str, dst: str, sport: int, payload: bytes) -> bytes:
 
 def main() -> None:
     dst, template_path, count, rate = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
-    template = open(template_path, "rb").read()
+    with open(template_path, "rb") as f:
+        template = f.read()
     sock = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
     started = time.monotonic()
     for i in range(count):

@@ -53,7 +53,7 @@ class FreeRadius:
         path = self.dir / rel
         text = path.read_text()
         for pattern, repl in subs:
-            text, n = re.subn(pattern, repl, text, flags=re.M)
+            text, n = re.subn(pattern, repl, text, flags=re.MULTILINE)
             assert n, f"{rel}: {pattern!r} not found"
         path.unlink()  # may be a symlink into the copy: replace it with a plain file
         path.write_text(text)
@@ -106,7 +106,8 @@ class FreeRadius:
     # -- process ----------------------------------------------------------------------------
 
     def check(self) -> str:
-        res = subprocess.run(["freeradius", "-XC", "-d", str(self.dir)], capture_output=True,
+        res = subprocess.run(["freeradius", "-XC", "-d", str(self.dir)], check=False,
+                             capture_output=True,
                              text=True, timeout=30)
         if res.returncode != 0:
             raise RuntimeError("freeradius -XC failed:\n" + res.stdout[-4000:] + res.stderr)

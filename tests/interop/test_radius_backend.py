@@ -6,7 +6,6 @@ namespace, next to ``ikeeap serve`` (method "radius", RFC 3579 pass-through).
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import sys
 import time

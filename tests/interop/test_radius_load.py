@@ -18,7 +18,7 @@ from ikeeap.initiator.results import InitiatorState
 
 from .charon import stop_process, wait_udp_bound
 from .ikeeap_server import SERVER_ID, IkeeapConfig
-from .test_radius_backend import SECRET, radius_toml
+from .test_radius_backend import radius_toml
 
 IKE_PORT, NAT_PORT = 45170, 45171
 LOGINS = 50

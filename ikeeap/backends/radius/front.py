@@ -81,7 +81,7 @@ class RadiusFront:
         self._replies[key] = (now, _PENDING)
         try:
             reply = await self._answer(request, remote, now)
-        except Exception:  # noqa: BLE001 - never let a request kill the front
+        except Exception:
             log.exception("%s: handling an Access-Request failed", _fmt(remote))
             reply = None
         if reply is None:

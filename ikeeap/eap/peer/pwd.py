@@ -11,7 +11,7 @@ import hmac
 from collections.abc import Callable
 from typing import Any
 
-from ikeeap.crypto.ecc_prime import curve_for_group
+from ikeeap.crypto.ecc_prime import Point, PrimeCurve, curve_for_group
 from ikeeap.crypto.mschap import hash_nt_password_hash, nt_password_hash
 from ikeeap.eap.methods.pwd import protocol as pwd
 from ikeeap.eap.methods.pwd.packets import EXCH_COMMIT, EXCH_CONFIRM, EXCH_ID, IdPayload, parse
@@ -31,9 +31,9 @@ class PwdPeer:
         self._identity = identity
         self._password = password
         self._tamper = tamper_commit
-        self._curve = None
+        self._curve: PrimeCurve | None = None
         self._suite: pwd.Ciphersuite | None = None
-        self._pwe = None
+        self._pwe: Point = None
         self._own: pwd.Commit | None = None
         self._server: tuple[int, object] | None = None
         self._k = b""

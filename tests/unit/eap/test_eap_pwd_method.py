@@ -3,6 +3,7 @@ hashed storage, the validations behind CVE-2019-9494/9498/9499, and malformed in
 
 from __future__ import annotations
 
+import asyncio
 import os
 from typing import Any
 
@@ -20,9 +21,11 @@ from ikeeap.eap.peer.methods import PeerError
 from ikeeap.eap.peer.pwd import PwdPeer
 from ikeeap.eap.registry import MethodRegistry
 
-from conftest import run
-
 PWD = bytes([52])
+
+
+def run(coro: Any) -> Any:
+    return asyncio.run(coro)
 
 
 def _ctx(providers: Providers, identity: bytes = b"alice") -> EapContext:

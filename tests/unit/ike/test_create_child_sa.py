@@ -13,10 +13,22 @@ from ikeeap.ike.events import ChildSaEstablished, ChildSaRekeyed, IkeSaDeleted, 
 from ikeeap.initiator.loopback import Loopback
 from ikeeap.initiator.session import InitiatorSa
 from ikeeap.wire.constants import (
-    DhId, EncrId, ExchangeType, NotifyType, PrfId, ProtocolId, TransformType,
+    DhId,
+    EncrId,
+    ExchangeType,
+    NotifyType,
+    PrfId,
+    ProtocolId,
+    TransformType,
 )
 from ikeeap.wire.payloads import (
-    KePayload, NoncePayload, NotifyPayload, Proposal, SaPayload, Transform, TrafficSelector,
+    KePayload,
+    NoncePayload,
+    NotifyPayload,
+    Proposal,
+    SaPayload,
+    TrafficSelector,
+    Transform,
     TsPayload,
 )
 

@@ -6,9 +6,9 @@ import logging
 import struct
 
 from ikeeap.crypto.sk import HEADER_LEN, SkCipher, pack_header
+from ikeeap.ike.events import EapStepPending
 from ikeeap.ike.hardening import Hardening
 from ikeeap.ike.responder import Responder
-from ikeeap.ike.events import EapStepPending
 from ikeeap.initiator.loopback import Loopback, drive
 from ikeeap.wire.codec import parse_header_only, parse_message, sk_offset
 from ikeeap.wire.constants import ExchangeType, NotifyType, PayloadType
@@ -94,7 +94,7 @@ def test_login_with_fragmented_requests_and_responses(settings_factory, client):
 
 
 def test_fragments_out_of_order_are_reassembled(settings_factory, client):
-    peer, result = _login(settings_factory(), client, pieces=4, reverse=True)
+    _, result = _login(settings_factory(), client, pieces=4, reverse=True)
     assert result.established
 
 

@@ -18,7 +18,7 @@ def _established(settings_factory, client, **limits):
 
 
 def test_live_peer_answers_checks_and_keeps_its_sa(settings_factory, client):
-    loop, ini, _ = _established(settings_factory, client, dpd_interval=10, dpd_timeout=5)
+    loop, _, _ = _established(settings_factory, client, dpd_interval=10, dpd_timeout=5)
     loop.transcript.clear()
     loop.advance(35)  # three idle intervals: three checks, each answered by the initiator
     assert len(loop.responder.sas()) == 1
@@ -31,7 +31,7 @@ def test_live_peer_answers_checks_and_keeps_its_sa(settings_factory, client):
 
 
 def test_dead_peer_is_removed_after_dpd_timeout(settings_factory, client):
-    loop, ini, settings = _established(settings_factory, client, dpd_interval=10,
+    loop, _, settings = _established(settings_factory, client, dpd_interval=10,
                                        dpd_timeout=5)
     pool = settings.pools["eap"]
     assert pool.leased == 1

@@ -79,7 +79,7 @@ def test_md5_without_keys_succeeds_and_wrong_password_fails():
 def test_accept_without_mppe_keys_for_mschapv2_is_a_failure(monkeypatch):
     """A key-generating method (MSCHAPv2) accepted without keys: refused, clear reason."""
     monkeypatch.setattr(codec, "add_mppe_keys", lambda *args: None)  # a front "forgetting"
-    out, peer, _ = asyncio.run(_login(_front()))
+    out, _peer, _ = asyncio.run(_login(_front()))
     assert not out.success and "without MS-MPPE keys" in out.reason
 
 
