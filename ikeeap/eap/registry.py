@@ -39,6 +39,7 @@ BUILTINS: Mapping[str, str] = {
     "gtc": "ikeeap.eap.methods.gtc:GtcMethod",
     "mschapv2": "ikeeap.eap.methods.mschapv2:MsChapV2Method",
     "ttls": "ikeeap.eap.methods.ttls:TtlsMethod",
+    "tls": "ikeeap.eap.methods.tls:TlsMethod",
     "pwd": "ikeeap.eap.methods.pwd:PwdMethod",
     "sim": "ikeeap.eap.methods.sim:SimMethod",
     "radius": "ikeeap.backends.radius.method:RadiusMethod",

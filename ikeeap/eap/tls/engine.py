@@ -23,6 +23,10 @@ API (all synchronous; a method calls it from its async ``start``/``process``)::
     engine.peer_certificate()                        # cryptography x509 (EAP-TLS), or None
     engine.protocol_version                          # "TLSv1.2" / "TLSv1.3"
 
+``after_handshake(engine) -> bytes`` (optional) is called once when the handshake completes;
+what it returns is sent as application data in the same flight as our last handshake
+records (EAP-TLS 1.3's commitment message, RFC 9190 §2.1.1).  It must not raise.
+
 ``receive`` never raises: malformed framing, oversize messages and TLS errors become
 ``failure``.  After a TLS error an alert may still be pending: ``step.reply`` then carries
 it and ``failure`` is set; the method may send it and fail on the next response.
@@ -32,6 +36,7 @@ from __future__ import annotations
 
 import logging
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -63,7 +68,8 @@ class TlsEngine:
     """Server side of one TLS session framed in EAP (one per EAP conversation)."""
 
     def __init__(self, eap_type: int, context: SSL.Context, version: int = 0,
-                 max_fragment_size: int = DEFAULT_MAX_FRAGMENT) -> None:
+                 max_fragment_size: int = DEFAULT_MAX_FRAGMENT,
+                 after_handshake: Callable[[TlsEngine], bytes] | None = None) -> None:
         if not 64 <= max_fragment_size <= 65536:
             raise ValueError("max_fragment_size must be 64..65536")
         self.eap_type = eap_type
@@ -76,6 +82,7 @@ class TlsEngine:
         self._expected_length: int | None = None
         self._handshake_complete = False
         self._failed: str | None = None
+        self._after_handshake = after_handshake
 
     # -- public -------------------------------------------------------------------------
 
@@ -199,6 +206,9 @@ class TlsEngine:
                 self._handshake_complete = True
                 log.debug("TLS handshake complete (%s, %s)", self.protocol_version,
                           self._conn.get_cipher_name())
+                extra = self._after_handshake(self) if self._after_handshake else b""
+                if extra:  # written before flush(): same EAP message as our last records
+                    self._conn.sendall(extra)
             app_data = self._read_application()
         except SSL.WantReadError:
             return TlsStep(reply=self.flush(), handshake_complete=False)
