@@ -86,7 +86,7 @@ def run_ikeeap(args, workdir: Path) -> dict:
             argv += ["--workers", str(args.workers)]
         proc = topo.run_responder(argv, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
         try:
-            wait_udp_bound(topo.responder_ns, 4500, proc=proc, timeout=30)
+            wait_udp_bound(topo.responder_ns, 4500, topo.responder_addr, proc=proc, timeout=30)
             time.sleep(0.5 if args.workers <= 1 else 2.0)
             return measure("ikeeap", lambda: _family(proc.pid), topo, args,
                            workdir / "ikeeap" / "state" / "ca.pem")
@@ -115,7 +115,7 @@ def run_strongswan(args, workdir: Path) -> dict:
         try:
             subprocess.run(["taskset", "-a", "-pc", RESPONDER_CPU, str(charon.proc.pid)],
                            capture_output=True, check=True)
-            wait_udp_bound(topo.responder_ns, 500, timeout=10)
+            wait_udp_bound(topo.responder_ns, 500, topo.responder_addr, timeout=10)
             return measure("strongSwan", lambda: [charon.proc.pid], topo, args,
                            state / "ca.pem")
         finally:

@@ -131,6 +131,13 @@ class LivenessMonitor:
         state.probe, state.last_heard = None, now
         return True
 
+    def delete_request(self, sa: IkeSa, now: float) -> bytes:
+        """An INFORMATIONAL DELETE of the IKE SA with our next request message ID (used by
+        administrative terminate and shutdown); works with liveness checks off too."""
+        state = self._states.setdefault(sa.spi_r, _State(now, now))
+        state.probe = None  # the SA ends: no check is retransmitted after the delete
+        return self._request(sa, state, [DeletePayload(ProtocolId.IKE)])
+
     def _request(self, sa: IkeSa, state: _State, payloads: list[Payload]) -> bytes:
         message = seal_request(sa, ExchangeType.INFORMATIONAL, state.next_id, payloads)
         state.next_id += 1

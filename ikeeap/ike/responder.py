@@ -52,6 +52,7 @@ class Responder:
         self.dos = DosGuard(settings.hardening)
         self._cookies = CookieJar(settings.hardening.cookie_secret_lifetime, random)
         self.liveness = LivenessMonitor(settings.hardening)
+        self.cookies_sent = 0  # COOKIE challenges answered (RFC 7296 §2.6)
 
     # ---- adapter API -------------------------------------------------------------------
 
@@ -122,6 +123,35 @@ class Responder:
     def count(self, state: SaState) -> int:
         return sum(1 for sa in self._sas.values() if sa.state == state)
 
+    def get_sa(self, sa_id: str) -> IkeSa | None:
+        """The SA with this id (hex SPIr), closed ones included while they linger."""
+        try:
+            return self._sas.get(bytes.fromhex(sa_id))
+        except ValueError:
+            return None
+
+    # ---- administrative control ----------------------------------------------------------
+
+    def terminate(self, sa_id: str, now: float, reason: str = "terminated") -> list[Datagram]:
+        """End one SA: an established one gets an INFORMATIONAL DELETE (RFC 7296 §1.4.1)
+        through the liveness request machinery; one still logging in is just dropped."""
+        sa = self.get_sa(sa_id)
+        if sa is None or sa.state == SaState.CLOSED:
+            return []
+        out: list[Datagram] = []
+        if sa.state == SaState.ESTABLISHED:
+            out = self._frame([self.liveness.delete_request(sa, now)], sa.local, sa.remote)
+        log.info("%s %s: deleting the IKE SA", sa.log_prefix(), reason)
+        self._events.append(IkeSaDeleted(sa.id, reason))
+        self._close(sa, now)
+        return out
+
+    def terminate_all(self, now: float, reason: str = "shutdown") -> list[Datagram]:
+        out: list[Datagram] = []
+        for sa in self.sas():
+            out += self.terminate(sa.id, now, reason)
+        return out
+
     # ---- internals ----------------------------------------------------------------------
 
     def _frame(self, messages: list[bytes], local: Address, remote: Address) -> list[Datagram]:
@@ -152,6 +182,7 @@ class Responder:
             # Stateless until the initiator proves it receives at its address (RFC 7296 §2.6).
             challenge = cookie_challenge(self._cookies, header, payloads, remote[0], now)
             if challenge is not None:
+                self.cookies_sent += 1 if challenge else 0  # for the metrics
                 return [challenge] if challenge else []
         result = handle_sa_init(self.settings, header, payloads, data, local, remote, now,
                                 self._random)

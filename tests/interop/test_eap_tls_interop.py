@@ -19,9 +19,6 @@ from .eapol import RadiusFront, eapol_test, front_config, require_eapol_test
 from .ikeeap_server import SERVER_ID, IkeeapServer
 from .testpki import CertFiles, TestPki
 
-TLS13_ON = {"libtls": {"version_max": "1.3"}}  # strongswan.conf: charon caps at 1.2 by default
-
-
 @pytest.fixture(scope="module")
 def eapol_pki(tmp_path_factory) -> tuple[TestPki, CertFiles, CertFiles]:
     """(CA, RADIUS-side server certificate, client certificate for alice@example.test)."""
@@ -97,17 +94,19 @@ def ikeeap(spawn, topology, tmp_path):
 
 def test_charon_eap_tls_login_with_ikeeap_ike_certificate(
         ikeeap, charon_initiator, topology, test_pki, client_cert):
-    server = ikeeap(eap_methods=("tls",), extra_tables={
-        "methods.tls": {"ca_file": str(test_pki.ca_cert_path), "tls_max_version": "1.3"}})
+    # TLS 1.2: charon 5.9.8 is not RFC 9190 compliant (it crashes on the commitment
+    # message and derives another TLS 1.3 MSK), so ikeeap's default cap of 1.2 is used.
+    server = ikeeap(eap_methods=("tls",),
+                    extra_tables={"methods.tls": {"ca_file": str(test_pki.ca_cert_path)}})
     # The EAP-TLS server certificate defaults to the IKE one (ikeeap's own generated CA).
     ini = charon_initiator(topology, local_auth="eap-tls", eap_id=CLIENT_ID,
                            cert=client_cert.cert, key=client_cert.key, remote_id=SERVER_ID,
-                           cacerts=[server.ca_path], strongswan_extra=TLS13_ON)
+                           cacerts=[server.ca_path])
     ini.initiate(timeout=15)
     sas = ini.established_sas()
     assert len(sas) == 1, ini.list_sas()
     assert ini.child_sa_negotiated(), "Child SA was not negotiated"
-    assert "negotiated TLS 1.3" in ini.log_text()
+    assert "negotiated TLS 1.2" in ini.log_text()
     assert f"IKE SA established: {CLIENT_ID} via tls" in server.log()
 
 

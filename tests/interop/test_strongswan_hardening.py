@@ -17,7 +17,7 @@ from ikeeap.initiator.initiator import Initiator
 from .ikeeap_server import SERVER_ID, USERS, IkeeapServer
 
 FLOOD = 50_000
-FLOOD_RATE = 5_000  # per second: 10 s of flood
+FLOOD_RATE = 4_000  # per second: 12.5 s of flood
 HALF_OPEN_TIMEOUT = 3
 _SENDER = Path(__file__).resolve().parent / "flood_sender.py"
 
