@@ -47,34 +47,16 @@ def _print_client_help(config: Config, ca_path: Path, bound: list[tuple[str, int
 def cmd_serve(args: argparse.Namespace) -> int:
     from twisted.internet import reactor
 
-    from .ike.responder import Responder
-    from .runtime import build_settings, ensure_certificates
-    from .server.blocking import BlockingPools
-    from .server.radius_client import start_radius
-    from .server.service import ResponderService
+    from .server.app import ServeApp
 
-    config, registry = _load(args.config)
-    _setup_logging(args.log_level or config.server.log_level)
-    credentials = None
-    if config.certificates is not None:
-        credentials = ensure_certificates(config.certificates, config.server.identity)
-    radius = start_radius(config, reactor)  # RADIUS client (+ accounting listener)
-    settings = build_settings(config, registry, credentials,
-                              blocking_pools=BlockingPools(reactor),  # LDAP binds off-reactor
-                              extra_providers=radius.providers)
-    service = ResponderService(Responder(settings), reactor, listeners=radius.listeners)
-    listen = args.listen or list(config.server.listen)
-    port = config.server.port if args.port is None else args.port
-    nat_port = config.server.nat_port if args.nat_port is None else args.nat_port
-    settings.nat_port = nat_port
-    bound = []
-    for host in listen:
-        bound.append(service.listen(host, port))
-        bound.append(service.listen(host, nat_port))
-    if credentials is not None:
-        _print_client_help(config, credentials.ca_path, bound)
-    reactor.addSystemEventTrigger("before", "shutdown", service.stop)
-    reactor.addSystemEventTrigger("before", "shutdown", radius.stop)
+    # ServeApp does what serve always did (RADIUS, LDAP pools, sockets) plus the control
+    # socket, metrics, audit log and reload; the twistd plugin uses it too.
+    app = ServeApp(args.config, reactor, listen=args.listen, port=args.port,
+                   nat_port=args.nat_port, log_level=args.log_level)
+    bound = app.start()
+    if app.credentials is not None:
+        _print_client_help(app.config, app.credentials.ca_path, bound)
+    reactor.addSystemEventTrigger("before", "shutdown", app.stop)
     reactor.run()
     return 0
 
@@ -138,6 +120,9 @@ def build_parser() -> argparse.ArgumentParser:
     front.set_defaults(func=cmd_radius_front)
     for p in (serve, check, plugins, front):
         p.add_argument("--config", "-c", default=DEFAULT_CONFIG, help="TOML configuration")
+    from .control_cli import add_control_commands
+
+    add_control_commands(sub, DEFAULT_CONFIG)  # status, list-sas, terminate, reload
     return parser
 
 

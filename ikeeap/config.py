@@ -19,6 +19,9 @@ from .backends.ldap.config import parse_ldap_section
 from .backends.radius.config import parse_radius
 from .backends.sim.config import parse_sim_section
 from .hardening_config import parse_hardening_section
+from .ops_config import (
+    parse_control_section, parse_logging_section, parse_metrics_section,
+)
 
 DEFAULT_IKE_PROPOSALS = (
     "aes256gcm16-aes128gcm16-prfsha384-prfsha256-ecp384-ecp256-curve25519-modp3072-modp2048",
@@ -96,6 +99,9 @@ SECTION_PARSERS["ldap"] = parse_ldap_section
 SECTION_PARSERS["radius"] = parse_radius
 SECTION_PARSERS["sim"] = parse_sim_section
 SECTION_PARSERS["hardening"] = parse_hardening_section
+SECTION_PARSERS["control"] = parse_control_section
+SECTION_PARSERS["logging"] = parse_logging_section
+SECTION_PARSERS["metrics"] = parse_metrics_section
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ are the octets the peer presents (any ``DOMAIN\\`` prefix removed by the caller,
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 
@@ -35,11 +36,18 @@ MSK_LENGTH = 64
 SESSION_KEY_LENGTH = 16
 
 
+# MD4 is pure Python here (OpenSSL 3 dropped it) and dominated an MSCHAPv2 login's CPU; a
+# bounded cache per credential equals precomputing the hashes when the user store loads.
+_CREDENTIAL_CACHE = 16384
+
+
+@functools.lru_cache(maxsize=_CREDENTIAL_CACHE)
 def nt_password_hash(password: str) -> bytes:
     """NtPasswordHash (RFC 2759 §8.3): MD4 of the UTF-16LE password."""
     return md4(password.encode("utf-16-le", "surrogatepass"))
 
 
+@functools.lru_cache(maxsize=_CREDENTIAL_CACHE)
 def hash_nt_password_hash(password_hash: bytes) -> bytes:
     """HashNtPasswordHash (RFC 2759 §8.4)."""
     return md4(password_hash)

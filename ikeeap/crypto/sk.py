@@ -61,6 +61,7 @@ class SkCipher:
 
     __slots__ = (
         "_aead",
+        "_aead_key",
         "_block",
         "_counter",
         "_dec",
@@ -84,7 +85,8 @@ class SkCipher:
         if spec.aead:
             key, self._salt = encr_key[: spec.key_len], encr_key[spec.key_len :]
             cls = ChaCha20Poly1305 if spec.id == EncrId.CHACHA20_POLY1305 else AESGCM
-            self._aead = cls(key)
+            self._aead: AESGCM | ChaCha20Poly1305 | None = cls(key)
+            self._aead_key = (cls, key)
             self.icv_len = spec.icv_len
             self._counter = int.from_bytes(os.urandom(8), "big")
             return
@@ -100,6 +102,17 @@ class SkCipher:
         aes = algorithms.AES(encr_key)
         self._enc = Cipher(aes, modes.CBC(self._enc_state)).encryptor()
         self._dec = Cipher(aes, modes.CBC(bytes(16))).decryptor()
+
+    def park(self) -> None:
+        """Free the AEAD context (OpenSSL state, kilobytes) of an idle SA; the next seal or
+        open rebuilds it from the key.  CBC suites keep theirs."""
+        if self.aead:
+            self._aead = None
+
+    def _revive(self) -> AESGCM | ChaCha20Poly1305:
+        cls, key = self._aead_key
+        self._aead = aead = cls(key)
+        return aead
 
     def sealed_length(self, plaintext_len: int) -> int:
         """Length of IV ‖ ciphertext ‖ ICV for ``plaintext_len`` octets of inner payloads."""
@@ -120,7 +133,8 @@ class SkCipher:
             if iv is None:
                 iv = self._counter.to_bytes(8, "big")
                 self._counter = (self._counter + 1) & 0xFFFFFFFFFFFFFFFF
-            return prefix + iv + self._aead.encrypt(self._salt + iv, padded, prefix)
+            aead = self._aead or self._revive()
+            return prefix + iv + aead.encrypt(self._salt + iv, padded, prefix)
         if iv is None:
             iv = os.urandom(16)
         first = _xor16(padded[:16], iv, self._enc_state)
@@ -149,7 +163,7 @@ class SkCipher:
         iv = message[body_offset:ct_start]
         if self.aead:
             try:
-                pt = self._aead.decrypt(self._salt + iv, mv[ct_start:], mv[:body_offset])
+                pt = (self._aead or self._revive()).decrypt(self._salt + iv, mv[ct_start:], mv[:body_offset])
             except InvalidTag:
                 raise IntegrityError("ICV mismatch") from None
         else:

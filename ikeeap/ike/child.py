@@ -5,6 +5,7 @@ A failed Child SA does not fail the IKE SA: the answer carries the error notify 
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import logging
 import os
@@ -24,6 +25,7 @@ from .settings import ResponderSettings
 log = logging.getLogger("ikeeap.ike")
 
 
+@functools.lru_cache(maxsize=1024)  # the connection's few local_ts, built on every login
 def _network_selector(net: ipaddress.IPv4Network | ipaddress.IPv6Network) -> TrafficSelector:
     kind = TsType.IPV4_ADDR_RANGE if net.version == 4 else TsType.IPV6_ADDR_RANGE
     return TrafficSelector(kind, 0, 0, 65535, net.network_address.packed,
@@ -55,6 +57,7 @@ def narrow(theirs: tuple[TrafficSelector, ...], ours: list[TrafficSelector]
     return tuple(out)
 
 
+@functools.lru_cache(maxsize=4096)  # ipaddress summarising is slow; selectors repeat
 def describe(ts: TrafficSelector) -> str:
     start, end = ipaddress.ip_address(ts.start_addr), ipaddress.ip_address(ts.end_addr)
     nets = list(ipaddress.summarize_address_range(start, end))
@@ -105,7 +108,8 @@ def build_child(settings: ResponderSettings, sa: IkeSa, progress: AuthProgress
     if chosen is None:
         return payloads + [NotifyPayload(NotifyType.NO_PROPOSAL_CHOSEN)], []
     if sa.virtual_ip is not None:
-        ours_i = [_network_selector(ipaddress.ip_network(f"{sa.virtual_ip}/32"))]
+        vip = sa.virtual_ip.packed  # the /32 selector, without parsing a network string
+        ours_i = [TrafficSelector(TsType.IPV4_ADDR_RANGE, 0, 0, 65535, vip, vip)]
     else:
         ours_i = list(progress.ts_i.selectors)
     ts_i = narrow(progress.ts_i.selectors, ours_i)

@@ -31,9 +31,19 @@ class AddressPool:
             return
         self._leased.pop(addr, None)
 
+    def reserve(self, identity: str, addr: ipaddress.IPv4Address) -> bool:
+        """Lease ``addr`` to ``identity`` (a config reload carrying an established SA's
+        address over to the new pool); False if it is outside this pool."""
+        if addr not in self.network:
+            return False
+        self._by_identity.setdefault(identity, addr)
+        self._leased[addr] = self._leased.get(addr, 0) + 1
+        return True
+
     def _next_free(self) -> ipaddress.IPv4Address | None:
         for addr in self._free:
-            return addr
+            if addr not in self._leased:  # reserved by reserve()
+                return addr
         # Reuse an address nobody leases, forgetting its earlier owner.
         for identity, addr in list(self._by_identity.items()):
             if addr not in self._leased:

@@ -25,7 +25,8 @@ from ..wire.payloads import EncryptedFragmentPayload, EncryptedPayload, IkeHeade
 from .cookies import CookieJar, cookie_challenge
 from .create_child_sa import handle_create_child_sa
 from .dos import Admission, DosGuard
-from .events import Address, Datagram, EapStepPending, Event, IkeSaDeleted
+from .events import (Address, Datagram, EapStepPending, Event, IkeSaDeleted,
+                     IkeSaEstablished)
 from .fragments import receive_fragment, seal_response_fragments
 from .ike_auth import eap_step_done, handle_ike_auth
 from .informational import handle_informational
@@ -307,6 +308,8 @@ class Responder:
             marker_len=len(NON_ESP_MARKER) if sa.local[1] == self.settings.nat_port else 0,
             allowed=_fragments_allowed(sa))
         sa.last_response_id, sa.last_response = mid, responses
+        if any(isinstance(e, IkeSaEstablished) for e in outcome.events):
+            sa.park()  # the login is over: free its buffers (docs/performance.md)
         sa.next_request_id = mid + 1
         if outcome.close:
             self._close(sa, now)

@@ -35,7 +35,7 @@ class Outcome:
     events: list[Event] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(slots=True)  # one per SA, kept while the SA lives: no per-instance dict
 class AuthProgress:
     """What the first IKE_AUTH request asked for, kept until the last round answers it."""
 
@@ -64,7 +64,7 @@ class ChildSa:
     description: str
 
 
-@dataclass
+@dataclass(slots=True)  # 100k SAs in one responder: slots save ~1.4 KB each
 class IkeSa:
     spi_i: bytes
     spi_r: bytes
@@ -95,6 +95,8 @@ class IkeSa:
     fragmentation: bool = False  # both sent IKEV2_FRAGMENTATION_SUPPORTED (RFC 7383)
     reassembly: Any = None  # fragments of the request being collected (ike/fragments.py)
     rekeyed_to: bytes | None = None  # SPIr of the IKE SA that replaced this one (§2.18)
+    decrypter: SkCipher = field(init=False, repr=False)
+    encrypter: SkCipher = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         k = self.keys
@@ -116,6 +118,18 @@ class IkeSa:
         first, inner = encode_payloads(payloads)
         header = IkeHeader(self.spi_i, self.spi_r, 0, exchange, HeaderFlag.RESPONSE, message_id)
         return self.encrypter.seal(header, first, inner)
+
+    def park(self) -> None:
+        """Established and idle: drop what only the login needed (the EAP authenticator and
+        its last request) and the ciphers' OpenSSL contexts.  The IKE_SA_INIT messages stay: a retransmitted
+        IKE_SA_INIT is answered as long as the SA lives (test_responder_exchanges)."""
+        if self.auth is not None:
+            self.auth.last_eap_request = None
+            if self.auth.authenticator is not None:  # EAP is over: release the method now
+                self.auth.authenticator.abort()
+                self.auth.authenticator = None
+        self.decrypter.park()
+        self.encrypter.park()
 
     def log_prefix(self) -> str:
         return f"[{self.id[:8]} {self.remote[0]}:{self.remote[1]}]"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any, Callable
 
 from twisted.internet import defer
@@ -12,6 +13,8 @@ from ..ike.events import (
     IkeSaEstablished,
 )
 from ..ike.responder import Responder
+from ..logs import sa_context, sa_label
+from .fastpath import start_step
 from .udp import Address, IkeDatagramProtocol
 
 log = logging.getLogger("ikeeap.server")
@@ -30,6 +33,9 @@ class ResponderService:
         self._ports: list[Any] = []
         self._timer: Any = None
         self._timer_at: float | None = None
+        # Optional observers (metrics): core time per request, duration of each EAP step.
+        self.on_exchange: Callable[[bytes, bool, float], None] | None = None
+        self.on_eap_step: Callable[[str, float, bool], None] | None = None
 
     def listen(self, host: str, port: int) -> Address:
         """Bind one UDP socket; returns the bound (address, port) (port 0 picks one)."""
@@ -41,7 +47,21 @@ class ResponderService:
         self._ports.append(listening)
         return bound
 
+    def terminate(self, sa_ids: list[str], reason: str) -> list[str]:
+        """End these SAs (DELETE to established peers); the ids that were ended."""
+        now, done = self.reactor.seconds(), []
+        for sa_id in sa_ids:
+            sa = self.responder.get_sa(sa_id)
+            if sa is not None and sa.state.value != "closed":
+                self._send(self.responder.terminate(sa_id, now, reason))
+                done.append(sa_id)
+        self._after_core_call()
+        return done
+
     def stop(self) -> defer.Deferred:
+        # Clean shutdown: tell every established peer (INFORMATIONAL DELETE), then close.
+        self._send(self.responder.terminate_all(self.reactor.seconds(), "shutdown"))
+        self._after_core_call()
         if self._timer is not None and self._timer.active():
             self._timer.cancel()
         return defer.gatherResults([defer.maybeDeferred(p.stopListening) for p in self._ports])
@@ -49,7 +69,11 @@ class ResponderService:
     # ---- core plumbing -----------------------------------------------------------------
 
     def _on_datagram(self, data: bytes, local: Address, remote: Address) -> None:
+        started = time.perf_counter()
         self._send(self.responder.receive_datagram(data, local, remote, self.reactor.seconds()))
+        if self.on_exchange is not None:
+            self.on_exchange(data, local[1] == self.responder.settings.nat_port,
+                             time.perf_counter() - started)
         self._after_core_call()
 
     def _send(self, datagrams: list[Datagram]) -> None:
@@ -83,12 +107,23 @@ class ResponderService:
         if isinstance(event, EapStepPending):
             self._run_eap_step(event)
             return
-        for listener in self.listeners:
-            try:
-                listener(event)
-            except Exception:  # noqa: BLE001 - an observer must never break the responder
-                log.exception("event listener %r failed", listener)
-        self._log_event(event)
+        token = sa_context.set(self._label(getattr(event, "sa_id", None)))
+        try:
+            for listener in self.listeners:
+                try:
+                    listener(event)
+                except Exception:  # noqa: BLE001 - an observer must never break the responder
+                    log.exception("event listener %r failed", listener)
+            self._log_event(event)
+        finally:
+            sa_context.reset(token)
+
+    def _label(self, sa_id: str | None) -> str | None:
+        """The log prefix of an SA (short id and peer) for lines logged on its behalf."""
+        if sa_id is None:
+            return None
+        sa = self.responder.get_sa(sa_id)
+        return sa_label(sa_id, sa.remote if sa is not None else None)
 
     def _log_event(self, event: Any) -> None:
         if isinstance(event, IkeSaEstablished):
@@ -101,10 +136,35 @@ class ResponderService:
             log.debug("%s", type(event).__name__)
 
     def _run_eap_step(self, event: EapStepPending) -> None:
-        d = defer.ensureDeferred(_as_coroutine(event.step))
+        # Lines that EAP methods and backends log for this step name the SA (a coroutine
+        # keeps a copy of the context it was started in).
+        token = sa_context.set(self._label(event.sa_id))
+        try:
+            self._run_eap_step_in_context(event)
+        finally:
+            sa_context.reset(token)
+
+    def _step_timed(self, sa_id: str, started: float, ok: bool) -> None:
+        if self.on_eap_step is not None:
+            self.on_eap_step(sa_id, time.perf_counter() - started, ok)
+
+    def _run_eap_step_in_context(self, event: EapStepPending) -> None:
+        started = time.perf_counter()
+        try:  # steps that need not wait finish here, without a Deferred and timeout timer
+            ready, output, rest = start_step(event.step)
+        except Exception as exc:  # noqa: BLE001 - reported like a failed step
+            log.warning("EAP step of SA %s failed: %s", event.sa_id[:8], exc)
+            ready, output, rest = True, None, None
+        if ready:
+            self._step_timed(event.sa_id, started, output is not None)
+            self._send(self.responder.eap_done(event.sa_id, output, self.reactor.seconds()))
+            self._after_core_call()
+            return
+        d = defer.ensureDeferred(rest)
         d.addTimeout(event.timeout, self.reactor)
 
         def finished(output: Any) -> None:
+            self._step_timed(event.sa_id, started, output is not None)
             self._send(self.responder.eap_done(event.sa_id, output, self.reactor.seconds()))
             self._after_core_call()
 

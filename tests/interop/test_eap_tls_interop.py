@@ -19,6 +19,7 @@ from .eapol import RadiusFront, eapol_test, front_config, require_eapol_test
 from .ikeeap_server import SERVER_ID, IkeeapServer
 from .testpki import CertFiles, TestPki
 
+
 @pytest.fixture(scope="module")
 def eapol_pki(tmp_path_factory) -> tuple[TestPki, CertFiles, CertFiles]:
     """(CA, RADIUS-side server certificate, client certificate for alice@example.test)."""
@@ -130,3 +131,18 @@ def test_charon_eap_only_tls_login_to_ikeeap_without_ike_certificate(
                   if "parsed IKE_AUTH response 1" in line), "")
     assert "IDr EAP/REQ" in first and "CERT" not in first and " AUTH " not in first, first
     assert f"IKE SA established: {CLIENT_ID} via tls" in server.log()
+
+
+def test_charon_eap_tls_client_certificate_from_another_ca_is_refused(
+        ikeeap, charon_initiator, topology, test_pki, tmp_path):
+    server = ikeeap(eap_methods=("tls",),
+                    extra_tables={"methods.tls": {"ca_file": str(test_pki.ca_cert_path)}})
+    rogue = TestPki(tmp_path / "rogue", ca_cn="Rogue CA")
+    stranger = rogue.issue(CLIENT_ID, filename="rogue-alice")
+    ini = charon_initiator(topology, local_auth="eap-tls", eap_id=CLIENT_ID,
+                           cert=stranger.cert, key=stranger.key, remote_id=SERVER_ID,
+                           cacerts=[server.ca_path])
+    ini.initiate(timeout=15)
+    assert ini.established_sas() == []
+    assert "certificate verify failed" in server.log()
+    assert "IKE SA established" not in server.log()

@@ -40,7 +40,10 @@ from ikeeap.eap.method import BaseMethod, EapContext, EapStep
 from ikeeap.eap.methods.tls_identity import IDENTITY_RULES, certificate_names, identity_problem
 from ikeeap.eap.packet import EapType
 from ikeeap.eap.tls.context import (
-    TLS_VERSIONS, TlsConfigError, TlsServerFiles, server_context,
+    TLS_VERSIONS,
+    TlsConfigError,
+    TlsServerFiles,
+    server_context,
 )
 from ikeeap.eap.tls.engine import DEFAULT_MAX_FRAGMENT, TlsEngine, TlsStep
 

@@ -37,9 +37,8 @@ class TlsPeer:
         ctx.set_min_proto_version(TLS_VERSIONS["1.2"])
         ctx.set_max_proto_version(TLS_VERSIONS[max_version])
         if cert is not None and key is not None:
-            ctx.use_certificate(crypto.X509.from_cryptography(x509.load_pem_x509_certificate(cert)))
-            ctx.use_privatekey(crypto.PKey.from_cryptography_key(
-                serialization.load_pem_private_key(key, None)))  # type: ignore[arg-type]
+            ctx.use_certificate(x509.load_pem_x509_certificate(cert))
+            ctx.use_privatekey(serialization.load_pem_private_key(key, None))  # type: ignore[arg-type]
         if ca is not None:
             store = ctx.get_cert_store()
             for one in x509.load_pem_x509_certificates(ca):
@@ -47,6 +46,7 @@ class TlsPeer:
             ctx.set_verify(SSL.VERIFY_PEER, lambda *args: bool(args[-1]))
         self.tls = SSL.Connection(ctx, None)
         self.tls.set_connect_state()
+        self.mutual = ca is not None  # RFC 5998: only a verified server certificate counts
         self.fragment_size = fragment_size
         self.done = False
         self.requests = 0  # EAP-TLS requests answered (tests count round trips)

@@ -135,11 +135,11 @@ def test_fragmentation_both_ways(pki, version):
 
 
 @pytest.mark.parametrize("version", ["1.2", "1.3"])
-def test_client_certificate_from_another_ca_is_refused(pki, version, tmp_path):
+def test_client_certificate_from_another_ca_is_refused(pki, version):
     rogue_ca = generate_ca("Rogue CA", "ecdsa")
     stranger = generate_server_cert(rogue_ca, ALICE, "ecdsa", client_auth=True)
     method = TlsMethod(pki.config(tls_max_version=version))
-    step, requests = _converse(method, _peer(pki, stranger))
+    step, _requests = _converse(method, _peer(pki, stranger))
     assert step.kind == StepKind.FAILURE
     assert "certificate verify failed" in step.reason
     assert method.msk() is None and not method.is_mutual()
@@ -306,7 +306,7 @@ def test_application_data_from_the_peer_is_refused(pki):
     async def go() -> EapStep:
         ctx = EapContext(identity=ALICE.encode())
         step = await method.start(ctx)
-        while not method._engine.handshake_complete:  # noqa: SLF001 - test probes state
+        while not method._engine.handshake_complete:
             step = await method.process(ctx, bytes([EapType.TLS]) + peer.process(step.data[1:], 0))
         peer.process(step.data[1:], 0)  # the peer reads our Finished ...
         peer.tls.sendall(b"hello")  # ... and answers with application data, not an ACK
@@ -322,3 +322,11 @@ def test_application_data_from_the_peer_is_refused(pki):
     step = asyncio.run(go())
     assert step.kind == StepKind.FAILURE and "application data" in step.reason
     assert method.msk() is None
+
+
+def test_shipped_example_config_passes_check_config(monkeypatch) -> None:
+    from ikeeap import cli
+
+    repo = Path(__file__).resolve().parents[3]
+    monkeypatch.chdir(repo)  # ca_file is relative to the working directory
+    assert cli.main(["check-config", "--config", str(repo / "conf" / "tls.example.toml")]) == 0

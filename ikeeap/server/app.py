@@ -1,0 +1,244 @@
+"""The running server: config, responder, sockets, RADIUS, control socket, metrics, logs.
+
+Used by ``ikeeap serve`` and the ``twistd ikeeap`` plugin::
+
+    app = ServeApp("conf/ikeeap.toml", reactor)
+    bound = app.start()            # UDP sockets bound, control socket and metrics listening
+    reactor.addSystemEventTrigger("before", "shutdown", app.stop)
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import time
+from pathlib import Path
+from typing import Any
+
+from twisted.internet import defer
+
+from ..audit import AuditListener
+from ..config import Config, ConfigError
+from ..control.views import sa_view
+from ..ike.responder import Responder
+from ..ike.events import ChildSaEstablished
+from ..ike.sa import SaState
+from ..logs import configure_logging
+from ..ops_config import control_socket_path
+from ..runtime import build_settings, ensure_certificates
+from .blocking import BlockingPools
+from .radius_client import RadiusRuntime, start_radius
+from .reload import apply_settings, carry_over, restart_notes
+from .service import ResponderService
+
+log = logging.getLogger("ikeeap.server")
+VERSION = "0.1.0"
+
+
+def load_checked(path: str | Path) -> tuple[Config, Any]:
+    """Load and validate a config exactly as check-config does (same errors)."""
+    from ..backends.providers import connection_providers
+    from ..cli import _load
+    from ..eap.plugin_checks import check_config_methods
+    from ..runtime import build_providers
+
+    config, registry = _load(str(path))
+    check_config_methods(registry, config, build_providers(config), connection_providers)
+    return config, registry
+
+
+class ServeApp:
+    def __init__(self, config_path: str | Path, reactor: Any, listen: list[str] | None = None,
+                 port: int | None = None, nat_port: int | None = None,
+                 log_level: str | None = None) -> None:
+        self.config_path = str(config_path)
+        self.reactor = reactor
+        self._overrides = (listen, port, nat_port, log_level)
+        self.config, self._registry = load_checked(self.config_path)
+        self.credentials: Any = None
+        self.bound: list[tuple[str, int]] = []
+        self.started = time.time()
+        self.reloads, self.last_reload = 0, None
+        self._selectors: dict[bytes, tuple[tuple[str, ...], tuple[str, ...]]] = {}
+        self._established: dict[str, float] = {}
+        self._logins = {"success": 0, "failure": 0}
+        self._ports: list[Any] = []
+        self.metrics: Any = None
+        self.metrics_address: str | None = None
+
+    # ---- start / stop ---------------------------------------------------------------------
+
+    def start(self) -> list[tuple[str, int]]:
+        listen, port, nat_port, _ = self._overrides
+        self._configure_logging(self.config)
+        if self.config.certificates is not None:
+            self.credentials = ensure_certificates(self.config.certificates,
+                                                   self.config.server.identity)
+        self.radius: RadiusRuntime = start_radius(self.config, self.reactor)
+        self.blocking = BlockingPools(self.reactor)  # LDAP binds off the reactor
+        settings = build_settings(self.config, self._registry, self.credentials,
+                                  blocking_pools=self.blocking,
+                                  extra_providers=self.radius.providers)
+        settings.nat_port = self.config.server.nat_port if nat_port is None else nat_port
+        self.responder = Responder(settings)
+        self.service = ResponderService(self.responder, self.reactor,
+                                        listeners=[*self.radius.listeners, self._observe,
+                                                   AuditListener(self.responder.get_sa)])
+        port = self.config.server.port if port is None else port
+        for host in listen or list(self.config.server.listen):
+            self.bound.append(self.service.listen(host, port))
+            self.bound.append(self.service.listen(host, settings.nat_port))
+        self._start_metrics()
+        self._start_control()
+        self._install_sighup()
+        return self.bound
+
+    def stop(self) -> defer.Deferred:
+        """DELETE to every peer, RADIUS Stop/Accounting-Off, then close every socket."""
+        d = self.service.stop()
+        d.addBoth(lambda _: self.radius.stop())
+        for listening in self._ports:
+            d.addBoth(lambda _, p=listening: p.stopListening())
+        d.addBoth(lambda _: self.blocking.stop())
+        return d
+
+    def _configure_logging(self, config: Config) -> None:
+        level = self._overrides[3] or config.server.log_level
+        configure_logging(level, config.sections.get("logging"))
+
+    def _start_control(self) -> None:
+        control = self.config.sections.get("control")
+        if control is not None and not control.enabled:
+            return
+        from .control import listen_control
+
+        path = control_socket_path(self.config)
+        mode = control.mode if control is not None else 0o600
+        try:
+            self._ports.append(listen_control(self.reactor, path, mode, self))
+        except Exception as exc:  # noqa: BLE001 - serving VPN users matters more
+            log.error("control socket %s not available: %s", path, exc)
+
+    def _start_metrics(self) -> None:
+        wanted = self.config.sections.get("metrics")
+        if wanted is None:
+            return
+        from ..metrics import Metrics
+        from .metrics_http import listen_metrics
+
+        self.metrics = Metrics(self.responder.get_sa, clock=self.reactor.seconds)
+        self.metrics.watch(self.responder, self._radius_transports())
+        self.service.listeners.append(self.metrics)
+        self.service.on_exchange = self.metrics.observe_exchange
+        self.service.on_eap_step = self.metrics.observe_eap_step
+        listening = listen_metrics(self.reactor, self.metrics.registry, wanted.listen,
+                                   wanted.port)
+        self._ports.append(listening)
+        self.metrics_address = f"{wanted.listen}:{listening.getHost().port}"
+
+    def _radius_transports(self) -> list[tuple[str, Any]]:
+        roles = ("auth", "accounting")
+        return [(roles[min(i, 1)], t) for i, t in enumerate(self.radius.transports)]
+
+    def _install_sighup(self) -> None:
+        def on_hup(*_: Any) -> None:
+            self.reactor.callFromThread(self._reload_logged)
+        try:
+            signal.signal(signal.SIGHUP, on_hup)
+        except ValueError:  # not the main thread (tests): control-socket reload only
+            pass
+
+    def _reload_logged(self) -> None:
+        try:
+            self.reload()
+        except ConfigError as exc:
+            log.error("reload refused, configuration unchanged:\n  %s",
+                      "\n  ".join(exc.problems))
+        except Exception as exc:  # noqa: BLE001
+            log.error("reload refused, configuration unchanged: %s", exc)
+
+    # ---- what the control socket asks ----------------------------------------------------
+
+    def _observe(self, event: Any) -> None:
+        """Keeps what list-sas shows but the core does not keep (selectors, times)."""
+        name = type(event).__name__
+        if isinstance(event, ChildSaEstablished):
+            self._selectors[event.spi_in] = (event.ts_i, event.ts_r)
+        elif name == "IkeSaEstablished":
+            self._established[event.sa_id] = self.reactor.seconds()
+            self._logins["success"] += 1
+        elif name == "AuthenticationFailed":
+            self._logins["failure"] += 1
+        elif name == "IkeSaRekeyed":
+            self._established[event.new_sa_id] = self._established.pop(
+                event.sa_id, self.reactor.seconds())
+        elif name == "IkeSaDeleted":
+            self._established.pop(event.sa_id, None)
+
+    def list_sas(self) -> list[dict[str, Any]]:
+        now = self.reactor.seconds()
+        reauth = self.responder.settings.hardening.reauth_time
+        live = self.responder.sas()
+        spis = {c.spi_in for sa in live for c in sa.children}
+        for spi in [s for s in self._selectors if s not in spis]:
+            del self._selectors[spi]  # Child SA gone
+        return [sa_view(sa, now, reauth, self._selectors, self._established.get(sa.id))
+                for sa in sorted(live, key=lambda s: s.created)]
+
+    def status(self) -> dict[str, Any]:
+        r = self.responder
+        return {
+            "version": VERSION, "uptime": round(time.time() - self.started, 1),
+            "config": self.config_path,
+            "listening": [f"{h}:{p}/udp" for h, p in self.bound],
+            "sas": {s.value: r.count(s) for s in (SaState.HALF_OPEN, SaState.AUTHENTICATING,
+                                                  SaState.ESTABLISHED)},
+            "logins": dict(self._logins), "cookies_sent": r.cookies_sent,
+            "reloads": self.reloads,
+            "last_reload_age": (round(time.time() - self.last_reload, 1)
+                                if self.last_reload else None),
+            "metrics": self.metrics_address,
+        }
+
+    def terminate(self, sa_ids: list[str], reason: str) -> list[str]:
+        return self.service.terminate(sa_ids, reason)
+
+    def reload(self) -> dict[str, Any]:
+        """Re-read the config file; raises ConfigError (nothing changed) if it is bad."""
+        config, registry = load_checked(self.config_path)
+        credentials = self.credentials
+        if config.certificates is not None:
+            credentials = ensure_certificates(config.certificates, config.server.identity)
+        radius = self.radius
+        if config.sections.get("radius") != self.config.sections.get("radius"):
+            radius = start_radius(config, self.reactor)
+        try:
+            settings = build_settings(config, registry, credentials,
+                                      blocking_pools=self.blocking,
+                                      extra_providers=radius.providers)
+        except Exception as exc:
+            if radius is not self.radius:
+                radius.stop()
+            raise ConfigError([f"{config.path}: {exc}"]) from exc
+        notes = restart_notes(self.config, config)
+        notes += carry_over(self.responder.settings, settings, self.responder.sas())
+        apply_settings(self.responder, settings)
+        if radius is not self.radius:
+            self._swap_radius(radius)
+        self.config, self._registry, self.credentials = config, registry, credentials
+        self._configure_logging(config)
+        self.reloads, self.last_reload = self.reloads + 1, time.time()
+        log.info("configuration reloaded from %s (%d IKE SAs kept)", config.path,
+                 len(self.responder.sas()))
+        return {"config": str(config.path), "connections": len(config.connections),
+                "users": len(config.users), "kept_sas": len(self.responder.sas()),
+                "notes": notes}
+
+    def _swap_radius(self, radius: RadiusRuntime) -> None:
+        old = self.radius
+        listeners = [x for x in self.service.listeners if x not in old.listeners]
+        self.service.listeners[:] = [*radius.listeners, *listeners]
+        self.radius = radius
+        if self.metrics is not None:
+            self.metrics.watch(self.responder, self._radius_transports())
+        old.stop()  # its Accounting-Off ends the old server's sessions
