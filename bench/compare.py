@@ -62,7 +62,7 @@ def measure(name: str, pid_of, topo, args, ca: Path) -> dict:
     ok = max(peak.get("established", 0), 1)
     cpu = sum(a.cpu_seconds - b.cpu_seconds for a, b in zip(after, before))
     rss = sum(a.rss_bytes - b.rss_bytes for a, b in zip(after, before))
-    half_rate = max(peak.get("rate", 1.0) * 0.5, 1.0)
+    half_rate = args.half_rate or max(peak.get("rate", 1.0) * 0.5, 1.0)
     half_total = int(max(half_rate * args.half_seconds, 50))
     half, out = run_loadgen(generator_args(topo, args, half_total, half_rate, False, ca),
                             topo.initiator_ns.name)
@@ -110,7 +110,13 @@ def run_strongswan(args, workdir: Path) -> dict:
             local_id=common.SERVER_ID, remote_auth=f"eap-{args.method}",
             users=common.users(), ike_proposals=(common.IKE_PROPOSAL,),
             esp_proposals=(common.ESP_PROPOSAL,), pool=common.POOL,
-            conn_extra={"dpd_delay": 0, "reauth_time": 0})
+            conn_extra={"dpd_delay": 0, "reauth_time": 0},
+            # its DoS guards off too, as in ikeeap's config (one generator address)
+            strongswan_extra={"charon": {"cookie_threshold": 10_000_000,
+                                         "cookie_threshold_ip": 10_000_000,
+                                         "block_threshold": 10_000_000,
+                                         "init_limit_half_open": 0,
+                                         "init_limit_job_load": 0}})
         charon.start()
         try:
             subprocess.run(["taskset", "-a", "-pc", RESPONDER_CPU, str(charon.proc.pid)],
@@ -160,6 +166,8 @@ def main() -> int:
     p.add_argument("--concurrency", type=int, default=100)
     p.add_argument("--duration", type=float, default=120.0)
     p.add_argument("--half-seconds", type=float, default=10.0)
+    p.add_argument("--half-rate", type=float, default=0.0, help="rate of the latency run "
+                   "(default: half of each responder's own peak)")
     p.add_argument("--method", choices=("mschapv2", "md5", "gtc"), default="mschapv2")
     p.add_argument("--only", choices=("ikeeap", "strongswan"))
     p.add_argument("--workers", type=int, default=1)

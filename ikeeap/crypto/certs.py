@@ -188,7 +188,11 @@ def load_certificate(path: str | Path) -> Certificate:
 
 def load_private_key(path: str | Path, password: bytes | None = None) -> PrivateKey:
     """Load a PEM (or DER) RSA or EC private key."""
-    data = Path(path).read_bytes()
+    return load_private_key_bytes(Path(path).read_bytes(), password)
+
+
+def load_private_key_bytes(data: bytes, password: bytes | None = None) -> PrivateKey:
+    """Parse a PEM (or DER) RSA or EC private key."""
     if b"-----BEGIN" in data:
         key = serialization.load_pem_private_key(data, password)
     else:

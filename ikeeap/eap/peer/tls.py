@@ -13,9 +13,9 @@ from __future__ import annotations
 import struct
 
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
 from OpenSSL import SSL, crypto
 
+from ikeeap.crypto.certs import load_private_key_bytes
 from ikeeap.eap.packet import EapType
 from ikeeap.eap.peer.methods import PeerError
 from ikeeap.eap.tls.context import TLS_VERSIONS
@@ -38,7 +38,7 @@ class TlsPeer:
         ctx.set_max_proto_version(TLS_VERSIONS[max_version])
         if cert is not None and key is not None:
             ctx.use_certificate(x509.load_pem_x509_certificate(cert))
-            ctx.use_privatekey(serialization.load_pem_private_key(key, None))  # type: ignore[arg-type]
+            ctx.use_privatekey(load_private_key_bytes(key))  # type: ignore[arg-type]
         if ca is not None:
             store = ctx.get_cert_store()
             for one in x509.load_pem_x509_certificates(ca):
