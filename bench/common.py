@@ -82,7 +82,7 @@ def run_loadgen(args: list[str], netns: str | None = None, timeout: float = 600
         argv = [sys.executable, "-m", "ikeeap.loadgen", *args, "--json", out.name]
         if netns:
             argv = ["ip", "netns", "exec", netns, *argv]
-        proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout,
+        proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False,
                               cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
         try:
             summary = json.loads(Path(out.name).read_text() or "{}")

@@ -15,12 +15,12 @@ import time
 import tracemalloc
 
 import common
+from profile_logins import build
 
 from ikeeap.ike.responder import Responder
 from ikeeap.ike.sa import SaState
 from ikeeap.loadgen.driver import LoadDriver, LoadPlan
 from ikeeap.loadgen.inmemory import pump
-from profile_logins import build
 
 
 def rss() -> int:

@@ -13,11 +13,11 @@ import cProfile
 import pstats
 import time
 
-import common  # noqa: F401  (puts the repository on sys.path)
+import common
 
+from ikeeap.ike.hardening import Hardening
 from ikeeap.initiator import InitiatorConfig, Loopback
 from ikeeap.initiator.testing import make_pki, make_settings
-from ikeeap.ike.hardening import Hardening
 
 
 def build(method: str, key_type: str):

@@ -10,7 +10,8 @@ them as fields (``extra={"audit": {...}}``).
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from .control.views import backend_of
 from .ike.events import AuthenticationFailed, IkeSaDeleted, IkeSaEstablished, IkeSaRekeyed

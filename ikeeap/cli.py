@@ -45,6 +45,10 @@ def _print_client_help(config: Config, ca_path: Path, bound: list[tuple[str, int
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    if getattr(args, "workers", 1) > 1:  # before importing the reactor: workers fork
+        from .server.workers import serve_workers
+
+        return serve_workers(args, args.workers)
     from twisted.internet import reactor
 
     from .server.app import ServeApp
@@ -59,6 +63,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     reactor.addSystemEventTrigger("before", "shutdown", app.stop)
     reactor.run()
     return 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from .loadgen.cli import run
+
+    return run(args)
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
@@ -106,7 +116,14 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, help="IKE port (default from config, 500)")
     serve.add_argument("--nat-port", type=int, help="NAT-T port (default from config, 4500)")
     serve.add_argument("--log-level", choices=["debug", "info", "warning", "error"])
+    serve.add_argument("--workers", type=int, default=1,
+                       help="processes sharing the ports (SO_REUSEPORT, docs/performance.md)")
     serve.set_defaults(func=cmd_serve)
+    bench = sub.add_parser("bench", help="load generator: many concurrent EAP logins")
+    from .loadgen.cli import add_arguments as add_bench_arguments
+
+    add_bench_arguments(bench)
+    bench.set_defaults(func=cmd_bench)
     check = sub.add_parser("check-config", help="validate a configuration file")
     check.set_defaults(func=cmd_check_config)
     plugins = sub.add_parser("plugins", help="list the EAP methods found")

@@ -10,7 +10,6 @@ from typing import Any
 from .control import render
 from .control.client import ControlError, call
 
-
 _last_result: dict[str, Any] = {}  # terminate's exit status: 1 when nothing matched
 
 

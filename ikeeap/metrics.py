@@ -8,10 +8,11 @@ RADIUS server health.  The HTTP listener is ``ikeeap.server.metrics_http``.
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
-from prometheus_client.core import GaugeMetricFamily, CounterMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
 from .control.views import backend_of
 from .ike.events import AuthenticationFailed, IkeSaEstablished

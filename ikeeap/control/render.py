@@ -26,13 +26,13 @@ def table(rows: list[list[str]], header: list[str]) -> str:
 def render_status(status: dict[str, Any]) -> str:
     sas = status.get("sas", {})
     lines = [
-        f"ikeeap {status.get('version', '?')}, up {_age(status.get('uptime'))}, "
-        f"config {status.get('config')}",
+        (f"ikeeap {status.get('version', '?')}, up {_age(status.get('uptime'))}, "
+         f"config {status.get('config')}"),
         f"  listening : {', '.join(status.get('listening', [])) or '-'}",
-        f"  IKE SAs   : {sas.get('established', 0)} established, {sas.get('half-open', 0)}"
-        f" half-open, {sas.get('authenticating', 0)} authenticating",
-        f"  logins    : {status.get('logins', {}).get('success', 0)} ok, "
-        f"{status.get('logins', {}).get('failure', 0)} failed",
+        (f"  IKE SAs   : {sas.get('established', 0)} established, {sas.get('half-open', 0)}"
+         f" half-open, {sas.get('authenticating', 0)} authenticating"),
+        (f"  logins    : {status.get('logins', {}).get('success', 0)} ok, "
+         f"{status.get('logins', {}).get('failure', 0)} failed"),
         f"  reloads   : {status.get('reloads', 0)}"
         + (f" (last {_age(status.get('last_reload_age'))} ago)"
            if status.get("last_reload_age") is not None else ""),
@@ -70,7 +70,7 @@ def render_terminated(result: dict[str, Any]) -> str:
 
 
 def render_reload(result: dict[str, Any]) -> str:
-    lines = [f"reloaded {result.get('config')}: {result.get('connections')} connections, "
-             f"{result.get('users')} local users; {result.get('kept_sas', 0)} IKE SAs kept"]
+    lines = [(f"reloaded {result.get('config')}: {result.get('connections')} connections, "
+              f"{result.get('users')} local users; {result.get('kept_sas', 0)} IKE SAs kept")]
     lines += [f"  note: {n}" for n in result.get("notes", [])]
     return "\n".join(lines)

@@ -6,7 +6,8 @@ never a nonce, a key or an MSK.
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from ..ike.sa import IkeSa, SaState
 

@@ -14,6 +14,7 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 from ..initiator.config import InitiatorConfig
 from .driver import LoadPlan
@@ -74,13 +75,14 @@ def users_from(args: argparse.Namespace) -> list[tuple[str, str]]:
 def configs_from(args: argparse.Namespace) -> list[InitiatorConfig]:
     """One frozen InitiatorConfig per user (the driver uses them round robin)."""
     ca = args.ca.read_bytes() if args.ca else None
-    common = dict(
-        ike_proposals=tuple(args.ike_proposal) or ("aes256gcm16-prfsha256-ecp256",),
-        esp_proposals=tuple(args.esp_proposal) or ("aes256gcm16",),
-        child_sa=not args.no_child, request_virtual_ip=not args.no_vip, nat_t=args.nat_t,
-        ca_certificate=ca, remote_identity=args.remote_id,
-        retransmit_timeout=args.retransmit_timeout, retransmit_tries=args.retransmit_tries,
-    )
+    common: dict[str, Any] = {
+        "ike_proposals": tuple(args.ike_proposal) or ("aes256gcm16-prfsha256-ecp256",),
+        "esp_proposals": tuple(args.esp_proposal) or ("aes256gcm16",),
+        "child_sa": not args.no_child, "request_virtual_ip": not args.no_vip,
+        "nat_t": args.nat_t, "ca_certificate": ca, "remote_identity": args.remote_id,
+        "retransmit_timeout": args.retransmit_timeout,
+        "retransmit_tries": args.retransmit_tries,
+    }
     if args.method == "psk":
         if not args.psk:
             raise SystemExit("--method psk needs --psk")

@@ -45,7 +45,7 @@ class LoadPlan:
 class _Login:
     """One initiator plus the times the statistics need."""
 
-    __slots__ = ("ini", "started", "last_progress", "exchanges", "retransmits", "deleting")
+    __slots__ = ("deleting", "exchanges", "ini", "last_progress", "retransmits", "started")
 
     def __init__(self, ini: Initiator, now: float) -> None:
         self.ini = ini

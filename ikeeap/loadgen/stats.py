@@ -24,7 +24,7 @@ def percentile(sorted_values: list[float], p: float) -> float:
 class Latencies:
     """Samples of one kind (seconds); sorted lazily, only when percentiles are read."""
 
-    __slots__ = ("_values", "_sorted")
+    __slots__ = ("_sorted", "_values")
 
     def __init__(self) -> None:
         self._values: list[float] = []
@@ -128,8 +128,10 @@ class RunStats:
 
     def summary(self, now: float) -> Summary:
         elapsed = max(now - self.started_at, 1e-9)
-        exchanges = {name: (len(lat), *lat.percentiles(50, 95, 99))
-                     for name, lat in self.exchanges.items()}
+        exchanges: dict[str, tuple[int, float, float, float]] = {}
+        for name, lat in self.exchanges.items():
+            e50, e95, e99 = lat.percentiles(50, 95, 99)
+            exchanges[name] = (len(lat), e50, e95, e99)
         p50, p95, p99 = self.login.percentiles(50, 95, 99)
         return Summary(elapsed, self.started, self.established, self.failed,
                        self.started - self.established - self.failed, self.retransmits,

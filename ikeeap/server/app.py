@@ -20,8 +20,9 @@ from twisted.internet import defer
 from ..audit import AuditListener
 from ..config import Config, ConfigError
 from ..control.views import sa_view
-from ..ike.responder import Responder
+from ..eap.registry import MethodRegistry
 from ..ike.events import ChildSaEstablished
+from ..ike.responder import Responder
 from ..ike.sa import SaState
 from ..logs import configure_logging
 from ..ops_config import control_socket_path
@@ -43,6 +44,7 @@ def load_checked(path: str | Path) -> tuple[Config, Any]:
     from ..runtime import build_providers
 
     config, registry = _load(str(path))
+    assert isinstance(registry, MethodRegistry)
     check_config_methods(registry, config, build_providers(config), connection_providers)
     return config, registry
 
@@ -58,7 +60,8 @@ class ServeApp:
         self.credentials: Any = None
         self.bound: list[tuple[str, int]] = []
         self.started = time.time()
-        self.reloads, self.last_reload = 0, None
+        self.reloads = 0
+        self.last_reload: float | None = None
         self._selectors: dict[bytes, tuple[tuple[str, ...], tuple[str, ...]]] = {}
         self._established: dict[str, float] = {}
         self._logins = {"success": 0, "failure": 0}
@@ -98,7 +101,7 @@ class ServeApp:
         d = self.service.stop()
         d.addBoth(lambda _: self.radius.stop())
         for listening in self._ports:
-            d.addBoth(lambda _, p=listening: p.stopListening())
+            d.addBoth(_then_stop, listening)
         d.addBoth(lambda _: self.blocking.stop())
         return d
 
@@ -242,3 +245,7 @@ class ServeApp:
         if self.metrics is not None:
             self.metrics.watch(self.responder, self._radius_transports())
         old.stop()  # its Accounting-Off ends the old server's sessions
+
+
+def _then_stop(_: Any, listening: Any) -> Any:
+    return listening.stopListening()

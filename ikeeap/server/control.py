@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from twisted.internet import defer
-from twisted.internet.protocol import Factory, Protocol as TwistedProtocol
+from twisted.internet.protocol import Factory
+from twisted.internet.protocol import Protocol as TwistedProtocol
 
 from ..control import protocol as cp
 from ..control.views import select

@@ -20,7 +20,7 @@ def _ikeeap(server: IkeeapServer, *argv: str) -> subprocess.CompletedProcess:
     # The control socket is a file: reachable from here although ikeeap runs in a netns.
     return subprocess.run([sys.executable, "-m", "ikeeap", *argv, "--config",
                            str(server.config_path)], capture_output=True, text=True,
-                          timeout=30)
+                          timeout=30, check=False)
 
 
 def _list(server: IkeeapServer) -> list[dict]:

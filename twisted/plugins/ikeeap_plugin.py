@@ -6,7 +6,7 @@ No ``__init__.py`` here on purpose: ``twisted/plugins`` is Twisted's namespace f
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from twisted.application import service
 from twisted.plugin import IPlugin
@@ -15,7 +15,7 @@ from zope.interface import implementer
 
 
 class Options(usage.Options):
-    optParameters = [
+    optParameters: ClassVar[list[list[Any]]] = [
         ["config", "c", "conf/ikeeap.toml", "TOML configuration"],
         ["listen", None, None, "address to bind (default from config)"],
         ["port", None, None, "IKE port (default from config)", int],

@@ -7,6 +7,7 @@ import selectors
 import socket
 import threading
 import time
+from typing import Self
 
 import pytest
 
@@ -38,7 +39,7 @@ class ThreadedResponder:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._serve, daemon=True)
 
-    def __enter__(self) -> ThreadedResponder:
+    def __enter__(self) -> Self:
         self._thread.start()
         return self
 

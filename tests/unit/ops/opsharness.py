@@ -31,7 +31,7 @@ def write_config(directory: Path, users: dict[str, str] | None = None,
                  extra: str = "", pool: str = "10.77.0.0/24") -> Path:
     users = USERS if users is None else users
     lines = [
-        "[server]", f'identity = "vpn.ops.test"', f'state_dir = "{directory / "state"}"',
+        "[server]", 'identity = "vpn.ops.test"', f'state_dir = "{directory / "state"}"',
         'log_level = "debug"',
         "[certificates]", 'key_type = "ecdsa"',
         "[control]", f'socket = "{directory / "ctl.sock"}"',
@@ -75,7 +75,7 @@ class ServerProcess:
 
     def cli(self, *argv: str) -> subprocess.CompletedProcess:
         return subprocess.run([sys.executable, "-m", "ikeeap", *argv, "--socket", self.socket],
-                              capture_output=True, text=True, timeout=30)
+                              capture_output=True, text=True, timeout=30, check=False)
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
@@ -143,5 +143,13 @@ def dump(obj: Any) -> str:
     return json.dumps(obj, indent=1, default=str)
 
 
-__all__ = ["USERS", "ServerProcess", "UdpPeer", "write_config", "metrics_text", "dump",
-           "free_udp_port", "os"]
+__all__ = [
+    "USERS",
+    "ServerProcess",
+    "UdpPeer",
+    "dump",
+    "free_udp_port",
+    "metrics_text",
+    "os",
+    "write_config",
+]

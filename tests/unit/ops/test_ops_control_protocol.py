@@ -4,10 +4,10 @@ import json
 
 import pytest
 
+from ikeeap.config import ConnectionConfig
 from ikeeap.control import protocol as cp
 from ikeeap.control.render import render_sas, render_status
 from ikeeap.control.views import backend_of, select
-from ikeeap.config import ConnectionConfig
 
 
 def test_request_round_trip_and_line_buffer_splits_partial_lines():
@@ -19,8 +19,8 @@ def test_request_round_trip_and_line_buffer_splits_partial_lines():
     assert req.cmd == "terminate" and req.args == {"user": "alice"}
 
 
-@pytest.mark.parametrize("line", [b"nonsense", b'{"cmd": "rm -rf"}', b'{"cmd": "status", '
-                                  b'"args": [1]}', b"[]"])
+@pytest.mark.parametrize("line", [b"nonsense", b'{"cmd": "rm -rf"}',
+                                  b'{"cmd": "status", "args": [1]}', b"[]"])
 def test_bad_requests_are_refused(line):
     with pytest.raises(cp.ProtocolError):
         cp.parse_request(line)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
+from opsharness import USERS, ServerProcess, UdpPeer, metrics_text, write_config
 
 from ikeeap.initiator.initiator import InitiatorState
-from opsharness import USERS, ServerProcess, UdpPeer, metrics_text, write_config
 
 
 def _secrets(peer: UdpPeer) -> list[str]:

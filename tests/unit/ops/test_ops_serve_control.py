@@ -10,9 +10,9 @@ import stat
 import time
 
 import pytest
+from opsharness import USERS, ServerProcess, UdpPeer, write_config
 
 from ikeeap.initiator.initiator import InitiatorState
-from opsharness import USERS, ServerProcess, UdpPeer, write_config
 
 
 @pytest.fixture
