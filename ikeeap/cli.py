@@ -49,20 +49,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
         from .server.workers import serve_workers
 
         return serve_workers(args, args.workers)
-    from twisted.internet import reactor
+    from .server.app import serve_forever
 
-    from .server.app import ServeApp
+    def started(app, bound) -> None:
+        if app.credentials is not None:
+            _print_client_help(app.config, app.credentials.ca_path, bound)
 
     # ServeApp does what serve always did (RADIUS, LDAP pools, sockets) plus the control
     # socket, metrics, audit log and reload; the twistd plugin uses it too.
-    app = ServeApp(args.config, reactor, listen=args.listen, port=args.port,
-                   nat_port=args.nat_port, log_level=args.log_level)
-    bound = app.start()
-    if app.credentials is not None:
-        _print_client_help(app.config, app.credentials.ca_path, bound)
-    reactor.addSystemEventTrigger("before", "shutdown", app.stop)
-    reactor.run()
-    return 0
+    return serve_forever(args.config, args.listen, args.port, args.nat_port, args.log_level,
+                         started)
 
 
 def cmd_bench(args: argparse.Namespace) -> int:

@@ -13,7 +13,7 @@ import logging
 import signal
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from twisted.internet import defer
 
@@ -249,3 +249,17 @@ class ServeApp:
 
 def _then_stop(_: Any, listening: Any) -> Any:
     return listening.stopListening()
+
+
+def serve_forever(config_path: str | Path, listen: list[str] | None, port: int | None,
+                  nat_port: int | None, log_level: str | None,
+                  on_started: Callable[[ServeApp, list[tuple[str, int]]], None]) -> int:
+    """``ikeeap serve`` in the foreground on the global reactor until it stops."""
+    from twisted.internet import reactor
+
+    app = ServeApp(config_path, reactor, listen=listen, port=port, nat_port=nat_port,
+                   log_level=log_level)
+    on_started(app, app.start())
+    reactor.addSystemEventTrigger("before", "shutdown", app.stop)
+    reactor.run()
+    return 0
