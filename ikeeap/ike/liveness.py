@@ -45,6 +45,7 @@ class _State:
     started: float
     next_id: int = 0  # message IDs of our own requests on this SA
     probe: _Probe | None = None
+    lifetime: float = 0.0  # this SA's own re-authentication limit (a backend's Session-Timeout)
 
 
 def seal_request(sa: IkeSa, exchange: int, message_id: int, payloads: list[Payload]) -> bytes:
@@ -65,13 +66,27 @@ class LivenessMonitor:
 
     def heard(self, sa: IkeSa, now: float) -> None:
         """A message from the peer passed its ICV: it is alive."""
-        if not self.enabled:
-            return
         state = self._states.get(sa.spi_r)
+        if state is None and not self.enabled:
+            return
         if state is None:
             self._states[sa.spi_r] = _State(now, now)
         else:
             state.last_heard = now
+
+    def limit_lifetime(self, sa: IkeSa, seconds: float, now: float) -> None:
+        """Re-authenticate this SA after ``seconds`` (e.g. RADIUS Session-Timeout), or after
+        reauth_time if that comes first."""
+        state = self._states.setdefault(sa.spi_r, _State(now, now))
+        state.started, state.lifetime = now, seconds
+
+    def _reauth_at(self, state: _State) -> float | None:
+        limits = [t for t in (self.limits.reauth_time, state.lifetime) if t > 0]
+        return state.started + min(limits) if limits else None
+
+    def watches(self, sa: IkeSa) -> bool:
+        """True if this SA has liveness checks or a lifetime to enforce."""
+        return sa.spi_r in self._states
 
     def forget(self, sa: IkeSa) -> None:
         self._states.pop(sa.spi_r, None)
@@ -82,8 +97,9 @@ class LivenessMonitor:
             return float("inf")
         lim = self.limits
         times = []
-        if lim.reauth_time > 0:
-            times.append(state.started + lim.reauth_time)
+        reauth_at = self._reauth_at(state)
+        if reauth_at is not None:
+            times.append(reauth_at)
         if state.probe is not None:
             retransmit = max(lim.dpd_timeout / 4, MIN_RETRANSMIT)
             times.append(state.probe.started + lim.dpd_timeout)
@@ -97,7 +113,8 @@ class LivenessMonitor:
         if state is None:
             return Verdict.ALIVE, []
         lim = self.limits
-        if lim.reauth_time > 0 and now >= state.started + lim.reauth_time:
+        reauth_at = self._reauth_at(state)
+        if reauth_at is not None and now >= reauth_at:
             log.info("%s reauth_time reached: deleting the IKE SA", sa.log_prefix())
             return Verdict.REAUTH, [self._request(sa, state, [DeletePayload(ProtocolId.IKE)])]
         probe = state.probe

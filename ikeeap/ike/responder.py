@@ -99,7 +99,7 @@ class Responder:
             deadline, _, spi = heapq.heappop(self._timers)
             sa = self._sas.get(spi)
             if sa is not None and sa.deadline == deadline:
-                if sa.state == SaState.ESTABLISHED and self.liveness.enabled:
+                if sa.state == SaState.ESTABLISHED and self.liveness.watches(sa):
                     out += self._liveness_timer(sa, now)
                 else:
                     self._expire(sa)
@@ -308,7 +308,9 @@ class Responder:
             marker_len=len(NON_ESP_MARKER) if sa.local[1] == self.settings.nat_port else 0,
             allowed=_fragments_allowed(sa))
         sa.last_response_id, sa.last_response = mid, responses
-        if any(isinstance(e, IkeSaEstablished) for e in outcome.events):
+        established = next((e for e in outcome.events if isinstance(e, IkeSaEstablished)), None)
+        if established is not None:
+            self._limit_session(sa, established, now)
             sa.park()  # the login is over: free its buffers (docs/performance.md)
         sa.next_request_id = mid + 1
         if outcome.close:
@@ -316,6 +318,14 @@ class Responder:
         else:
             self._deadline_for_state(sa)
         return list(responses)
+
+    def _limit_session(self, sa: IkeSa, event: IkeSaEstablished, now: float) -> None:
+        """A backend's Session-Timeout becomes this SA's re-authentication lifetime."""
+        timeout = getattr(event.authorization, "session_timeout", None)
+        if timeout:
+            log.info("%s session timeout %d s (from %s)", sa.log_prefix(), timeout,
+                     getattr(event.authorization, "server", None) or "the EAP backend")
+            self.liveness.limit_lifetime(sa, float(timeout), now)
 
     def _deadline_for_state(self, sa: IkeSa) -> None:
         if sa.state == SaState.ESTABLISHED:

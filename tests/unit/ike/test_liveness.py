@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+
+from ikeeap.eap.authorization import Authorization
 from ikeeap.ike.events import IkeSaDeleted
 from ikeeap.ike.hardening import Hardening
 from ikeeap.initiator.loopback import Loopback
@@ -64,3 +67,37 @@ def test_no_checks_when_disabled(settings_factory, client):
     assert loop.responder.get_timer() is None
     loop.advance(3600)
     assert loop.sent == sent and len(loop.responder.sas()) == 1
+
+
+
+def test_backend_session_timeout_limits_the_sa(settings_factory, client):
+    """A backend's Session-Timeout (Authorization.session_timeout, e.g. from a RADIUS
+    Access-Accept) ends the SA for re-authentication even with no liveness checks or
+    reauth_time configured."""
+    settings = settings_factory()
+    make = settings.eap_factory
+
+    def with_session_timeout(*args):
+        authenticator = make(*args)
+        receive = authenticator.receive
+
+        async def receive_with_authorization(packet):
+            out = await receive(packet)
+            if out.finished and out.success:
+                out = dataclasses.replace(out, authorization=Authorization(session_timeout=30))
+            return out
+
+        authenticator.receive = receive_with_authorization
+        return authenticator
+
+    settings.eap_factory = with_session_timeout
+    loop = Loopback(settings, record=True)
+    result = loop.login(client())
+    assert result.established
+    loop.advance(29)
+    assert len(loop.responder.sas()) == 1
+    loop.advance(2)
+    assert loop.responder.sas() == []
+    assert any(isinstance(e, IkeSaDeleted) and e.reason == "reauth_time reached"
+               for e in loop.events)
+    assert result.initiator.result.deleted  # the initiator got our Delete
