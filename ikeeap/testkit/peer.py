@@ -20,27 +20,19 @@ and accepts EAP-Success only after the method said ``done``.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Protocol
 
-from ikeeap.eap.packet import EapCode, EapPacket, EapParseError, EapType, parse_eap
-from ikeeap.eap.peer.methods import PeerError
+from ikeeap.eap.packet import EapPacket, EapType
+from ikeeap.eap.peer.frame import PeerFrame
+from ikeeap.eap.peer.methods import EapPeerMethod, PeerError
 
-
-class PeerMethod(Protocol):
-    """Peer side of one EAP method (see :mod:`ikeeap.eap.peer.methods`)."""
-
-    eap_type: int
-    done: bool  # set once the method's own exchange completed on the peer side
-
-    def process(self, type_data: bytes, identifier: int) -> bytes: ...
-    def msk(self) -> bytes | None: ...
-
+# Peer side of one EAP method: the Protocol the built-in peer methods follow
+PeerMethod = EapPeerMethod
 
 # (EAP identity, password) -> a fresh peer method for one login
 PeerMethodFactory = Callable[[bytes, str], PeerMethod]
 
 
-class KitPeer:
+class KitPeer(PeerFrame):
     """The EAP peer the in-memory initiator uses when ``InitiatorConfig.eap_peer`` is set."""
 
     def __init__(self, identity: bytes, password: str,
@@ -50,32 +42,6 @@ class KitPeer:
         for make in method_factories:
             method = make(identity, password)
             self._methods[int(method.eap_type)] = method
-        self.method: PeerMethod | None = None
-        self.succeeded = False
-        self.failed = False
-
-    def respond(self, packet: bytes) -> bytes | None:
-        """The Response to a Request, None after Success/Failure; PeerError otherwise."""
-        try:
-            eap = parse_eap(packet)
-        except EapParseError as exc:
-            raise PeerError(f"malformed EAP packet: {exc}") from exc
-        if eap.code == EapCode.SUCCESS:
-            if self.method is None or not self.method.done:
-                raise PeerError("EAP-Success before the method completed")
-            self.succeeded = True
-            return None
-        if eap.code == EapCode.FAILURE:
-            self.failed = True
-            return None
-        if eap.code != EapCode.REQUEST or eap.type is None:
-            raise PeerError("expected an EAP Request")
-        return EapPacket(EapCode.RESPONSE, eap.identifier, *self._answer(eap)).encode()
-
-    def msk(self) -> bytes | None:
-        if not self.succeeded or self.method is None:
-            return None
-        return self.method.msk()
 
     def _answer(self, eap: EapPacket) -> tuple[int, bytes]:
         eap_type = int(eap.type or 0)

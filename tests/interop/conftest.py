@@ -36,6 +36,7 @@ from .charon import (
     run_in_netns,
     stop_process,
 )
+from .ikeeap_server import IkeeapServer
 from .testpki import CertFiles, TestPki
 
 SERVER_ID = "vpn.example.test"  # IDr / SAN of the test server certificate
@@ -192,6 +193,17 @@ def charon_responder(interop_env, tmp_path, request, server_cert
         if _failed(request):
             _dump(f"charon responder {resp.name} log {resp.log_path}", resp.log_text())
         resp.stop()
+
+
+@pytest.fixture
+def ikeeap(spawn, topology, tmp_path) -> Callable[..., IkeeapServer]:
+    """``ikeeap(**config)`` -> :class:`IkeeapServer` (``ikeeap serve`` on an
+    :class:`IkeeapConfig` with these fields) in the topology's responder namespace."""
+
+    def start(**config: Any) -> IkeeapServer:
+        return IkeeapServer(spawn, topology, tmp_path / "ikeeap", **config)
+
+    return start
 
 
 @pytest.fixture

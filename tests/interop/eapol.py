@@ -28,6 +28,8 @@ from typing import Any, Self
 
 import pytest
 
+from ikeeap.testkit.radius import toml_value
+
 DEFAULT_SECRET = "eapol-front-secret"
 _LISTENING = re.compile(r"listening on ([0-9.]+):(\d+)/udp")
 _MPPE = re.compile(r"MPPE keys OK: (\d+)\s+mismatch: (\d+)")
@@ -43,16 +45,6 @@ def require_eapol_test() -> None:
         pytest.skip(reason)
 
 
-def _toml(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return str(value)
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_toml(v) for v in value) + "]"
-    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
 def front_config(directory: Path, *, eap_methods: list[str], users: dict[str, str] | None = None,
                  methods: dict[str, dict[str, Any]] | None = None, extra: str = "") -> Path:
     """Write a minimal ikeeap.toml with one EAP connection ("front") and local users.
@@ -61,13 +53,15 @@ def front_config(directory: Path, *, eap_methods: list[str], users: dict[str, st
     ``[ldap]`` table).  Returns the path.
     """
     directory.mkdir(parents=True, exist_ok=True)
-    lines = ['[server]', 'identity = "vpn.example.test"', f'state_dir = {_toml(directory / "state")}',
+    lines = ['[server]', 'identity = "vpn.example.test"',
+             f'state_dir = {toml_value(directory / "state")}',
              '[certificates]', '[[connections]]', 'name = "front"',
-             f"eap_methods = {_toml(eap_methods)}", "[users]"]
-    lines += [f"{_toml(u)} = {{ password = {_toml(p)} }}" for u, p in (users or {}).items()]
+             f"eap_methods = {toml_value(eap_methods)}", "[users]"]
+    lines += [f"{toml_value(u)} = {{ password = {toml_value(p)} }}"
+              for u, p in (users or {}).items()]
     for name, table in (methods or {}).items():
         lines.append(f"[methods.{name}]")
-        lines += [f"{k} = {_toml(v)}" for k, v in table.items()]
+        lines += [f"{k} = {toml_value(v)}" for k, v in table.items()]
     path = directory / "front.toml"
     path.write_text("\n".join(lines) + "\n" + extra)
     return path

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ikeeap.testkit.radius import toml_value
+
 from .charon import Topology, wait_udp_bound
 
 SERVER_ID = "vpn.example.test"
@@ -18,19 +20,9 @@ PSK = "interop-psk-0123456789"
 POOL = "203.0.113.0/24"
 
 
-def _toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return str(value)
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
 def _table(name: str, values: dict[str, Any], array: bool = False) -> str:
     head = f"[[{name}]]" if array else f"[{name}]"
-    return "\n".join([head] + [f"{k} = {_toml_value(v)}" for k, v in values.items()]) + "\n"
+    return "\n".join([head] + [f"{k} = {toml_value(v)}" for k, v in values.items()]) + "\n"
 
 
 @dataclass
@@ -69,15 +61,16 @@ class IkeeapConfig:
         return path
 
 
-class IkeeapServer:
-    """``ikeeap serve`` in the topology's responder namespace."""
+class ServedIkeeap:
+    """``ikeeap serve --config config_path`` in the topology's responder namespace, started
+    and waited for until it listens on UDP 500 and 4500."""
 
-    def __init__(self, spawn, topology: Topology, directory: Path, **config: Any):
+    def __init__(self, spawn: Any, topology: Topology, directory: Path,
+                 config_path: Path) -> None:
         self.directory = directory
-        directory.mkdir(parents=True, exist_ok=True)
-        self.config_path = IkeeapConfig(topology.responder_addr, **config).write(directory)
+        self.config_path = config_path
         self.proc = spawn(topology.responder_ns,
-                          [sys.executable, "-m", "ikeeap", "serve", "--config", self.config_path],
+                          [sys.executable, "-m", "ikeeap", "serve", "--config", config_path],
                           name="ikeeap")
         wait_udp_bound(topology.responder_ns, 500, topology.responder_addr, proc=self.proc)
         wait_udp_bound(topology.responder_ns, 4500, topology.responder_addr, proc=self.proc)
@@ -88,3 +81,12 @@ class IkeeapServer:
 
     def log(self) -> str:
         return Path(self.proc.log_path).read_text(errors="replace")
+
+
+class IkeeapServer(ServedIkeeap):
+    """``ikeeap serve`` in the topology's responder namespace, on an :class:`IkeeapConfig`."""
+
+    def __init__(self, spawn, topology: Topology, directory: Path, **config: Any):
+        directory.mkdir(parents=True, exist_ok=True)
+        config_path = IkeeapConfig(topology.responder_addr, **config).write(directory)
+        super().__init__(spawn, topology, directory, config_path)

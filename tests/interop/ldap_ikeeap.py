@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
-from .charon import Topology, wait_udp_bound
-from .ikeeap_server import POOL, SERVER_ID, _table
+from .charon import Topology
+from .ikeeap_server import POOL, SERVER_ID, ServedIkeeap, _table
 from .slapd import GROUP_DN, PEOPLE, SERVICE_DN, SERVICE_PASSWORD, Slapd
 
 LOCAL_USERS = {"carol": "carol-local-pw"}
@@ -57,23 +56,12 @@ def write_config(directory: Path, listen: str, ldap: dict[str, Any],
     return path
 
 
-class LdapIkeeap:
+class LdapIkeeap(ServedIkeeap):
     """``ikeeap serve`` in the responder namespace, slapd beside it on its loopback."""
 
     def __init__(self, spawn: Any, topology: Topology, directory: Path, slapd: Slapd,
                  **config: Any) -> None:
         directory.mkdir(parents=True, exist_ok=True)
-        self.directory = directory
         ldap = ldap_table(slapd, directory, **config.pop("ldap", {}))
-        self.config_path = write_config(directory, topology.responder_addr, ldap, **config)
-        self.proc = spawn(topology.responder_ns, [sys.executable, "-m", "ikeeap", "serve",
-                                                  "--config", self.config_path], name="ikeeap")
-        wait_udp_bound(topology.responder_ns, 500, topology.responder_addr, proc=self.proc)
-        wait_udp_bound(topology.responder_ns, 4500, topology.responder_addr, proc=self.proc)
-
-    @property
-    def ca_path(self) -> Path:
-        return self.directory / "state" / "ca.pem"
-
-    def log(self) -> str:
-        return Path(self.proc.log_path).read_text(errors="replace")
+        config_path = write_config(directory, topology.responder_addr, ldap, **config)
+        super().__init__(spawn, topology, directory, config_path)

@@ -16,7 +16,7 @@ import pytest
 
 from .conftest import CLIENT_ID
 from .eapol import RadiusFront, eapol_test, front_config, require_eapol_test
-from .ikeeap_server import SERVER_ID, IkeeapServer
+from .ikeeap_server import SERVER_ID
 from .testpki import CertFiles, TestPki
 
 
@@ -84,13 +84,6 @@ def test_eapol_test_tls_refuses_identity_not_named_by_certificate(tmp_path, eapo
 
 
 # -- strongSwan initiator ---------------------------------------------------------------------
-
-
-@pytest.fixture
-def ikeeap(spawn, topology, tmp_path):
-    def start(**config) -> IkeeapServer:
-        return IkeeapServer(spawn, topology, tmp_path / "ikeeap", **config)
-    return start
 
 
 def test_charon_eap_tls_login_with_ikeeap_ike_certificate(

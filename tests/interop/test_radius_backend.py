@@ -15,7 +15,7 @@ import pytest
 
 from .charon import wait_udp_bound
 from .freeradius import FreeRadius, freeradius_unavailable_reason
-from .ikeeap_server import SERVER_ID, IkeeapConfig
+from .ikeeap_server import SERVER_ID, IkeeapConfig, ServedIkeeap
 
 SECRET = "radius-interop-secret"
 USERS = {"alice": "alice-radius-pw", "bob": "bob-radius-pw"}
@@ -58,24 +58,14 @@ def radius_toml(servers: list[tuple[str, int]], timeout: float = 2.0, retries: i
     return "\n".join(text) + "\n"
 
 
-class RadiusIkeeap:
+class RadiusIkeeap(ServedIkeeap):
     """``ikeeap serve`` with eap_methods = ["radius"] in the responder namespace."""
 
     def __init__(self, spawn, topology, directory: Path, radius: str) -> None:
         directory.mkdir(parents=True, exist_ok=True)
         path = IkeeapConfig(topology.responder_addr, eap_methods=("radius",)).write(directory)
         path.write_text(path.read_text() + "\n" + radius)
-        self.directory = directory
-        self.proc = spawn(topology.responder_ns, [sys.executable, "-m", "ikeeap", "serve",
-                                                  "--config", path], name="ikeeap")
-        wait_udp_bound(topology.responder_ns, 500, topology.responder_addr, proc=self.proc)
-
-    @property
-    def ca_path(self) -> Path:
-        return self.directory / "state" / "ca.pem"
-
-    def log(self) -> str:
-        return Path(self.proc.log_path).read_text(errors="replace")
+        super().__init__(spawn, topology, directory, path)
 
 
 def _login(charon_initiator, topology, server, method="eap-mschapv2", user="alice",

@@ -10,16 +10,7 @@ N(EAP_ONLY_AUTHENTICATION); see ../shared/interop.md).
 
 from __future__ import annotations
 
-import pytest
-
-from .ikeeap_server import SERVER_ID, USERS, IkeeapServer
-
-
-@pytest.fixture
-def ikeeap(spawn, topology, tmp_path):
-    def start(**config) -> IkeeapServer:
-        return IkeeapServer(spawn, topology, tmp_path / "ikeeap", **config)
-    return start
+from .ikeeap_server import SERVER_ID, USERS
 
 
 def test_charon_eap_only_ttls_login_to_ikeeap_without_ike_certificate(

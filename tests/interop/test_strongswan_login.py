@@ -14,13 +14,6 @@ import pytest
 from .ikeeap_server import POOL, PSK, SERVER_ID, USERS, IkeeapServer
 
 
-@pytest.fixture
-def ikeeap(spawn, topology, tmp_path):
-    def start(**config) -> IkeeapServer:
-        return IkeeapServer(spawn, topology, tmp_path / "ikeeap", **config)
-    return start
-
-
 def _login(charon_initiator, topology, server: IkeeapServer, **kw):
     kw.setdefault("local_auth", "eap-mschapv2")
     kw.setdefault("eap_id", "alice")

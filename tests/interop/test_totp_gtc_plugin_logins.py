@@ -8,7 +8,6 @@ import base64
 import hashlib
 import hmac
 import struct
-import sys
 import time
 from pathlib import Path
 
@@ -17,8 +16,7 @@ import pytest
 from ikeeap.testkit import eapol_login
 from ikeeap.testkit.radius import method_tables
 
-from .charon import wait_udp_bound
-from .ikeeap_server import SERVER_ID, USERS, IkeeapConfig
+from .ikeeap_server import SERVER_ID, USERS, IkeeapConfig, ServedIkeeap
 
 PLUGINS = Path(__file__).resolve().parents[2] / "plugins"
 SEED = b"interop-totp-seed-20"
@@ -40,11 +38,7 @@ def totp_server(spawn, topology, tmp_path):
     config = IkeeapConfig(topology.responder_addr, eap_methods=("totp-gtc",)).write(directory)
     with config.open("a") as out:
         out.write("\n" + method_tables("totp-gtc", TOTP_CONFIG, PLUGINS))
-    proc = spawn(topology.responder_ns,
-                 [sys.executable, "-m", "ikeeap", "serve", "--config", config], name="ikeeap")
-    wait_udp_bound(topology.responder_ns, 500, topology.responder_addr, proc=proc)
-    wait_udp_bound(topology.responder_ns, 4500, topology.responder_addr, proc=proc)
-    return directory, proc
+    return directory, ServedIkeeap(spawn, topology, directory, config).proc
 
 
 def test_strongswan_eap_gtc_logs_in_with_password_and_code_then_replay_fails(

@@ -36,7 +36,7 @@ from typing import Any
 from cryptography import x509
 
 from ikeeap.eap.credentials import Providers
-from ikeeap.eap.method import BaseMethod, EapContext, EapStep
+from ikeeap.eap.method import EapContext, EapStep
 from ikeeap.eap.methods.tls_identity import IDENTITY_RULES, certificate_names, identity_problem
 from ikeeap.eap.packet import EapType
 from ikeeap.eap.tls.context import (
@@ -45,7 +45,8 @@ from ikeeap.eap.tls.context import (
     TlsServerFiles,
     server_context,
 )
-from ikeeap.eap.tls.engine import DEFAULT_MAX_FRAGMENT, TlsEngine, TlsStep
+from ikeeap.eap.tls.engine import DEFAULT_MAX_FRAGMENT, TlsEngine
+from ikeeap.eap.tls.method import TlsBasedMethod
 
 TLS12_LABEL = b"client EAP encryption"  # RFC 5216 §2.3
 TLS13_LABEL = b"EXPORTER_EAP_TLS_Key_Material"  # RFC 9190 §2.3
@@ -134,33 +135,15 @@ def _commitment(engine: TlsEngine) -> bytes:
     return COMMITMENT if engine.protocol_version == "TLSv1.3" else b""
 
 
-class TlsMethod(BaseMethod):
+class TlsMethod(TlsBasedMethod):
     name = "tls"
     eap_type = EapType.TLS
-    generates_msk = True
-    mutual = True
+    label = "EAP-TLS"
 
     def __init__(self, config: dict[str, Any] | None = None,
                  providers: Providers | None = None) -> None:
         super().__init__(config, providers)
         self.settings = TlsSettings.from_config(self.config)
-        self._engine: TlsEngine | None = None
-        self._alert_sent = False
-        self._keys: bytes | None = None
-
-    async def start(self, ctx: EapContext) -> EapStep:
-        s = self.settings
-        try:
-            files = s.server_files(self._providers(ctx).get("tls_server"))
-            context = server_context(files, s.min_version, s.max_version,
-                                     require_client_certificate=True)
-            self._engine = TlsEngine(EapType.TLS, context, version=0,
-                                     max_fragment_size=s.max_fragment_size,
-                                     after_handshake=_commitment)
-        except (TlsConfigError, ValueError) as exc:
-            ctx.warning("EAP-TLS cannot start: %s", exc)
-            return EapStep.failure(f"EAP-TLS misconfigured: {exc}")
-        return EapStep.continue_(self._engine.start_request())
 
     async def process(self, ctx: EapContext, response: bytes) -> EapStep:
         engine = self._engine
@@ -182,24 +165,13 @@ class TlsMethod(BaseMethod):
             return EapStep.failure("EAP-TLS: TLS handshake stalled")
         return self._succeed(ctx, engine)
 
-    def msk(self) -> bytes | None:
-        return self._keys[:64] if self._keys else None
-
-    def emsk(self) -> bytes | None:
-        return self._keys[64:] if self._keys else None
-
-    def is_mutual(self) -> bool:
-        return self._keys is not None
-
-    def abort(self) -> None:
-        self._engine = None
-
-    def _tls_failure(self, ctx: EapContext, step: TlsStep) -> EapStep:
-        ctx.info("EAP-TLS: %s", step.failure)
-        if step.reply and not self._alert_sent:  # let the peer see our alert, then fail
-            self._alert_sent = True
-            return EapStep.continue_(step.reply)
-        return EapStep.failure(f"EAP-TLS: {step.failure}")
+    def _new_engine(self, ctx: EapContext) -> TlsEngine:
+        s = self.settings
+        files = s.server_files(self._providers(ctx).get("tls_server"))
+        context = server_context(files, s.min_version, s.max_version,
+                                 require_client_certificate=True)
+        return TlsEngine(EapType.TLS, context, version=0, max_fragment_size=s.max_fragment_size,
+                         after_handshake=_commitment)
 
     def _check_peer(self, ctx: EapContext, engine: TlsEngine) -> str | None:
         cert = engine.peer_certificate()

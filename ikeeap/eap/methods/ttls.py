@@ -28,13 +28,14 @@ from typing import Any
 
 from ikeeap.eap.authenticator import EapAuthenticator, EapOutput
 from ikeeap.eap.credentials import Providers
-from ikeeap.eap.method import BaseMethod, EapContext, EapStep
+from ikeeap.eap.method import EapContext, EapStep
 from ikeeap.eap.methods.ttls_avp import (
     AVP_EAP_MESSAGE, AVP_USER_NAME, AVP_USER_PASSWORD, Avp, AvpError, encode_avp, parse_avps,
 )
 from ikeeap.eap.packet import EapCode, EapParseError, EapType, parse_eap
-from ikeeap.eap.tls.context import TlsConfigError, files_from_config, server_context
-from ikeeap.eap.tls.engine import DEFAULT_MAX_FRAGMENT, TlsEngine, TlsStep
+from ikeeap.eap.tls.context import files_from_config, server_context
+from ikeeap.eap.tls.engine import DEFAULT_MAX_FRAGMENT, TlsEngine
+from ikeeap.eap.tls.method import TlsBasedMethod
 
 KEYING_LABEL = b"ttls keying material"
 DEFAULT_INNER = ("mschapv2", "md5", "gtc")
@@ -51,35 +52,25 @@ def _builtin_registry() -> Any:
     return registry
 
 
-class TtlsMethod(BaseMethod):
+class TtlsMethod(TlsBasedMethod):
     name = "ttls"
     eap_type = EapType.TTLS
-    generates_msk = True
-    mutual = True
+    label = "EAP-TTLS"
 
     def __init__(self, config: dict[str, Any] | None = None,
                  providers: Providers | None = None) -> None:
         super().__init__(config, providers)
         self._inner_names = tuple(self.config.get("inner_methods", DEFAULT_INNER))
         self._pap = bool(self.config.get("pap", True))
-        self._engine: TlsEngine | None = None
         self._inner: EapAuthenticator | None = None
         self._inner_rounds = 0
-        self._alert_sent = False
-        self._keys: bytes | None = None
 
-    async def start(self, ctx: EapContext) -> EapStep:
-        providers = self._providers(ctx)
-        try:
-            files = files_from_config(self.config, providers.get("tls_server"))
-            context = server_context(files, str(self.config.get("tls_min_version", "1.2")),
-                                     str(self.config.get("tls_max_version", "1.2")))
-            self._engine = TlsEngine(EapType.TTLS, context, version=0, max_fragment_size=int(
-                self.config.get("max_fragment_size", DEFAULT_MAX_FRAGMENT)))
-        except (TlsConfigError, ValueError) as exc:
-            ctx.warning("EAP-TTLS cannot start: %s", exc)
-            return EapStep.failure(f"EAP-TTLS misconfigured: {exc}")
-        return EapStep.continue_(self._engine.start_request())
+    def _new_engine(self, ctx: EapContext) -> TlsEngine:
+        files = files_from_config(self.config, self._providers(ctx).get("tls_server"))
+        context = server_context(files, str(self.config.get("tls_min_version", "1.2")),
+                                 str(self.config.get("tls_max_version", "1.2")))
+        return TlsEngine(EapType.TTLS, context, version=0, max_fragment_size=int(
+            self.config.get("max_fragment_size", DEFAULT_MAX_FRAGMENT)))
 
     async def process(self, ctx: EapContext, response: bytes) -> EapStep:
         if self._engine is None or self._keys is not None:
@@ -95,28 +86,12 @@ class TtlsMethod(BaseMethod):
             return EapStep.failure("EAP-TTLS: no phase 2 data from the peer")
         return await self._phase2(ctx, step.app_data)
 
-    def msk(self) -> bytes | None:
-        return self._keys[:64] if self._keys else None
-
-    def emsk(self) -> bytes | None:
-        return self._keys[64:] if self._keys else None
-
-    def is_mutual(self) -> bool:
-        return self._keys is not None
-
     def abort(self) -> None:
         if self._inner is not None:
             self._inner.abort()
-        self._engine = None
+        super().abort()
 
     # -- phase 2 ------------------------------------------------------------------------
-
-    def _tls_failure(self, ctx: EapContext, step: TlsStep) -> EapStep:
-        ctx.info("EAP-TTLS: %s", step.failure)
-        if step.reply and not self._alert_sent:  # let the peer see our alert, then fail
-            self._alert_sent = True
-            return EapStep.continue_(step.reply)
-        return EapStep.failure(f"EAP-TTLS: {step.failure}")
 
     async def _phase2(self, ctx: EapContext, data: bytes) -> EapStep:
         try:

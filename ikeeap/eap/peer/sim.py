@@ -22,8 +22,8 @@ from ikeeap.eap.methods.sim.protection import (
     mac_ok,
     sign,
 )
-from ikeeap.eap.packet import EapCode, EapPacket, EapParseError, EapType, parse_eap
-from ikeeap.eap.peer.methods import PeerError
+from ikeeap.eap.packet import EapPacket, EapType
+from ikeeap.eap.peer.frame import PeerFrame
 
 GsmAuth = Callable[[bytes], tuple[bytes, bytes]]  # RAND -> (SRES, Kc)
 
@@ -224,13 +224,15 @@ def _text(attr: a.SimAttribute | None) -> str | None:
     return data.decode("utf-8", "replace") if data else None
 
 
-class EapSimPeer:
+class EapSimPeer(PeerFrame):
     """Whole-packet EAP peer doing only EAP-SIM (Nak for anything else).
 
     The Identity response is the fast re-authentication identity when the state holds one,
     else the pseudonym, else the permanent identity (``use_stored_identity=False``: always
     the permanent one).
     """
+
+    early_success = "EAP-Success before EAP-SIM completed"
 
     def __init__(self, permanent_identity: bytes | str, gsm_auth: GsmAuth,
                  state: SimPeerState | None = None, use_stored_identity: bool = True,
@@ -239,10 +241,8 @@ class EapSimPeer:
             permanent_identity = permanent_identity.encode("utf-8")
         self.state = state if state is not None else SimPeerState()
         self.identity = self._identity_for(permanent_identity, use_stored_identity)
-        self.method = SimPeer(permanent_identity, gsm_auth, self.state, self.identity,
-                              result_ind)
-        self.succeeded = False
-        self.failed = False
+        self.method: SimPeer = SimPeer(permanent_identity, gsm_auth, self.state, self.identity,
+                                       result_ind)
 
     def _identity_for(self, permanent: bytes, use_stored: bool) -> bytes:
         if use_stored and self.state.reauth_id and self.state.mk:
@@ -253,31 +253,11 @@ class EapSimPeer:
             return (f"{name}@{realm}" if realm and "@" not in name else name).encode()
         return permanent
 
-    def msk(self) -> bytes | None:
-        return self.method.msk() if self.succeeded else None
-
-    def respond(self, packet: bytes) -> bytes | None:
-        try:
-            eap = parse_eap(packet)
-        except EapParseError as exc:
-            raise PeerError(f"malformed EAP packet: {exc}") from exc
-        if eap.code == EapCode.SUCCESS:
-            if not self.method.done:
-                raise PeerError("EAP-Success before EAP-SIM completed")
-            self.succeeded = True
-            return None
-        if eap.code == EapCode.FAILURE:
-            self.failed = True
-            return None
-        if eap.code != EapCode.REQUEST or eap.type is None:
-            raise PeerError("expected an EAP Request")
+    def _answer(self, eap: EapPacket) -> tuple[int, bytes]:
         if eap.type == EapType.IDENTITY:
-            data = self.identity
-        elif eap.type == EapType.NOTIFICATION:
-            data = b""
-        elif eap.type == EapType.SIM:
-            data = self.method.process(eap.data, eap.identifier)
-        else:
-            return EapPacket(EapCode.RESPONSE, eap.identifier, EapType.NAK,
-                             bytes([EapType.SIM])).encode()
-        return EapPacket(EapCode.RESPONSE, eap.identifier, eap.type, data).encode()
+            return eap.type, self.identity
+        if eap.type == EapType.NOTIFICATION:
+            return eap.type, b""
+        if eap.type == EapType.SIM:
+            return eap.type, self.method.process(eap.data, eap.identifier)
+        return EapType.NAK, bytes([EapType.SIM])
