@@ -77,10 +77,15 @@ def des_expand_key(key7: bytes) -> bytes:
     return bytes(out)
 
 
+@functools.lru_cache(maxsize=_CREDENTIAL_CACHE)  # 3 DES keys per NT hash: per credential
+def _des_cipher(key7: bytes) -> Cipher:
+    # Key expansion (a Python loop) and the Cipher object depend on the credential only.
+    return Cipher(TripleDES(des_expand_key(key7) * 3), modes.ECB())
+
+
 def des_encrypt(key7: bytes, block: bytes) -> bytes:
     """DesEncrypt (RFC 2759 §8.6): single DES-ECB of one 8-octet block."""
-    key = des_expand_key(key7)
-    encryptor = Cipher(TripleDES(key * 3), modes.ECB()).encryptor()
+    encryptor = _des_cipher(bytes(key7)).encryptor()
     return encryptor.update(block) + encryptor.finalize()
 
 

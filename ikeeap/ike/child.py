@@ -10,6 +10,7 @@ import ipaddress
 import logging
 import os
 import struct
+from typing import Any
 
 from ..crypto.keys import derive_child_keymat
 from ..crypto.transforms import child_keymat_length
@@ -67,6 +68,13 @@ def describe(ts: TrafficSelector) -> str:
     return text
 
 
+@functools.lru_cache(maxsize=256)  # the same few DNS servers on every login: parse once
+def _dns_attr(dns: Any) -> tuple[int, bytes]:
+    addr = ipaddress.ip_address(dns)
+    kind = CfgAttr.INTERNAL_IP4_DNS if addr.version == 4 else CfgAttr.INTERNAL_IP6_DNS
+    return kind, addr.packed
+
+
 def _config_reply(settings: ResponderSettings, sa: IkeSa, progress: AuthProgress
                   ) -> list[Payload]:
     """Answer a CFG_REQUEST: a virtual IPv4 address from the pool and DNS servers."""
@@ -90,10 +98,9 @@ def _config_reply(settings: ResponderSettings, sa: IkeSa, progress: AuthProgress
         sa.virtual_ip, sa.pool_name = vip, conn.name
         attrs.append(CfgAttribute(CfgAttr.INTERNAL_IP4_ADDRESS, vip.packed))
     for dns in [*conn.dns, *getattr(authz, "dns", ())]:
-        addr = ipaddress.ip_address(dns)
-        kind = CfgAttr.INTERNAL_IP4_DNS if addr.version == 4 else CfgAttr.INTERNAL_IP6_DNS
+        kind, packed = _dns_attr(dns)
         if kind in wanted or sa.virtual_ip is not None:
-            attrs.append(CfgAttribute(kind, addr.packed))
+            attrs.append(CfgAttribute(kind, packed))
     return [CpPayload(CfgType.CFG_REPLY, tuple(attrs))] if attrs else []
 
 

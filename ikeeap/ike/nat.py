@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import ipaddress
 import struct
@@ -9,7 +10,14 @@ import struct
 NON_ESP_MARKER = b"\x00\x00\x00\x00"
 
 
+_PORT = struct.Struct("!H")
+
+
+@functools.lru_cache(maxsize=4096)  # ipaddress parsing costs more than the SHA-1; peers repeat
+def _packed(host: str) -> bytes:
+    return ipaddress.ip_address(host).packed
+
+
 def nat_hash(spi_i: bytes, spi_r: bytes, address: tuple[str, int]) -> bytes:
     """SHA-1(SPIi | SPIr | IP | Port), the NAT_DETECTION_* notify data."""
-    ip = ipaddress.ip_address(address[0]).packed
-    return hashlib.sha1(spi_i + spi_r + ip + struct.pack("!H", address[1])).digest()
+    return hashlib.sha1(spi_i + spi_r + _packed(address[0]) + _PORT.pack(address[1])).digest()

@@ -18,7 +18,8 @@ from collections import deque
 from typing import Any, Callable
 
 from ..crypto.sk import IntegrityError
-from ..wire.codec import parse_header_only, parse_message, parse_payloads, sk_offset
+from ..wire.codec import (parse_header_only, parse_message, parse_outer_chain,
+                           parse_payloads)
 from ..wire.constants import ExchangeType, HeaderFlag, NotifyType
 from ..wire.errors import ParseError
 from ..wire.payloads import EncryptedFragmentPayload, EncryptedPayload, IkeHeader, NotifyPayload
@@ -193,8 +194,9 @@ class Responder:
             result.sa.half_open_key = (remote, header.spi_i)
             self.dos.sa_created(result.sa.spi_r, remote[0])
             self._schedule(result.sa, result.sa.deadline)
-            log.debug("%s IKE_SA_INIT answered, suite %s", result.sa.log_prefix(),
-                      result.sa.suite)
+            if log.isEnabledFor(logging.DEBUG):  # log_prefix() formats even when filtered
+                log.debug("%s IKE_SA_INIT answered, suite %s", result.sa.log_prefix(),
+                          result.sa.suite)
         return [result.response]
 
     def _request(self, sa: IkeSa, header: IkeHeader, data: bytes, local: Address,
@@ -205,7 +207,7 @@ class Responder:
         if mid == sa.pending_request_id or mid != sa.next_request_id or sa.state == SaState.CLOSED:
             return []  # being worked on, or outside the window
         try:
-            inner = self._open_request(sa, data, mid, now)
+            inner = self._open_request(sa, header, data, mid, now)
         except (ParseError, IntegrityError) as exc:
             log.info("%s dropped request %d: %s", sa.log_prefix(), mid, exc)
             return []
@@ -218,16 +220,20 @@ class Responder:
         outcome = self._dispatch(sa, header, inner, now)
         return self._answer(sa, mid, header.exchange, outcome, now)
 
-    def _open_request(self, sa: IkeSa, data: bytes, mid: int, now: float) -> list | None:
+    def _open_request(self, sa: IkeSa, header: IkeHeader, data: bytes, mid: int,
+                      now: float) -> list | None:
         """The inner payloads of an SK message, or of a reassembled SKF one (RFC 7383);
         None while fragments are missing."""
-        offset = sk_offset(data)
-        _, outer = parse_message(data)
-        sk = outer[-1]
+        # One walk of the outer chain with the header already parsed (receive_datagram
+        # checked its length): sk_offset + parse_message parsed it twice more.
+        outer = parse_outer_chain(data, header.next_payload)
+        sk = outer[-1] if outer else None
         if isinstance(sk, EncryptedPayload):
+            offset = len(data) - 4 - len(sk.data)  # SK is last: its generic header
             return parse_payloads(sk.first_payload, sa.decrypter.open(data, offset))
         if not isinstance(sk, EncryptedFragmentPayload):
-            raise ParseError("no SK or SKF payload")
+            raise ParseError("no SK or SKF payload in message")
+        offset = len(data) - 8 - len(sk.data)  # generic header + fragment number/total
         done = receive_fragment(sa, self.settings.hardening, data, offset, sk, mid, now)
         return None if done is None else parse_payloads(*done)
 

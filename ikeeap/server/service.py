@@ -69,11 +69,16 @@ class ResponderService:
     # ---- core plumbing -----------------------------------------------------------------
 
     def _on_datagram(self, data: bytes, local: Address, remote: Address) -> None:
-        started = time.perf_counter()
-        self._send(self.responder.receive_datagram(data, local, remote, self.reactor.seconds()))
-        if self.on_exchange is not None:
-            self.on_exchange(data, local[1] == self.responder.settings.nat_port,
-                             time.perf_counter() - started)
+        observe = self.on_exchange
+        if observe is None:  # no metrics: skip the two clock reads per datagram
+            self._send(self.responder.receive_datagram(data, local, remote,
+                                                       self.reactor.seconds()))
+        else:
+            started = time.perf_counter()
+            self._send(self.responder.receive_datagram(data, local, remote,
+                                                       self.reactor.seconds()))
+            observe(data, local[1] == self.responder.settings.nat_port,
+                    time.perf_counter() - started)
         self._after_core_call()
 
     def _send(self, datagrams: list[Datagram]) -> None:

@@ -115,6 +115,13 @@ def parse_message(data: bytes) -> tuple[IkeHeader, list[Payload]]:
     return header, _guarded_chain(buf, header.next_payload, HEADER_LEN)
 
 
+def parse_outer_chain(data: bytes, first_type: int) -> list[Payload]:
+    """The payloads of a whole message whose header is already parsed and length-checked
+    (saves decoding the header again on the request path)."""
+    buf = data if type(data) is bytes else bytes(data)
+    return _guarded_chain(buf, first_type, HEADER_LEN)
+
+
 def parse_payloads(first_type: int, data: bytes) -> list[Payload]:
     """A payload chain starting with ``first_type`` and filling all of ``data``."""
     buf = data if type(data) is bytes else bytes(data)
