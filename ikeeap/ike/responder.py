@@ -26,8 +26,8 @@ from ..wire.payloads import EncryptedFragmentPayload, EncryptedPayload, IkeHeade
 from .cookies import CookieJar, cookie_challenge
 from .create_child_sa import handle_create_child_sa
 from .dos import Admission, DosGuard
-from .events import (Address, Datagram, EapStepPending, Event, IkeSaDeleted,
-                     IkeSaEstablished)
+from .events import (Address, AuthenticationFailed, Datagram, EapStepPending, Event,
+                     IkeSaDeleted, IkeSaEstablished)
 from .fragments import receive_fragment, seal_response_fragments
 from .ike_auth import eap_step_done, handle_ike_auth
 from .informational import handle_informational
@@ -365,6 +365,10 @@ class Responder:
     def _expire(self, sa: IkeSa) -> None:
         if sa.state not in (SaState.CLOSED, SaState.ESTABLISHED):
             log.info("%s %s SA timed out", sa.log_prefix(), sa.state.value)
+            if sa.state == SaState.AUTHENTICATING and sa.auth is not None:
+                # A login that never finished is a failed login (audit, metrics).
+                self._events.append(AuthenticationFailed(
+                    sa.id, sa.remote, sa.auth.peer_id_text, "authentication timed out"))
             self._events.append(IkeSaDeleted(sa.id, f"{sa.state.value} timeout"))
         self._release(sa)
         del self._sas[sa.spi_r]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from ikeeap.ike.events import IkeSaDeleted
+from ikeeap.ike.events import AuthenticationFailed, IkeSaDeleted
 from ikeeap.ike.sa import SaState
 from ikeeap.initiator.loopback import Loopback, run_login
 from ikeeap.initiator.results import InitiatorEvent, InitiatorState
@@ -179,6 +179,8 @@ def test_authentication_timeout_while_eap_step_pending(settings, client):
     step = loop.held_steps[0]
     loop.advance(settings.auth_timeout + 1)
     assert loop.responder.sas() == []
+    failed = [e for e in loop.events if isinstance(e, AuthenticationFailed)]
+    assert [e.reason for e in failed] == ["authentication timed out"]  # audited as a failure
     assert loop.responder.eap_done(step.sa_id, None, loop.now) == []
     step.step.close()  # type: ignore[attr-defined]
 
