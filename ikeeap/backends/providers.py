@@ -4,7 +4,9 @@
 ``runtime.build_providers`` puts into ``Providers.extra``:
 
 - ``"verifier:<backend>"``: a PasswordVerifier per backend section (``"verifier:ldap"``);
-- ``"tls_server"``: the IKE server certificate files, the default TLS identity of EAP-TTLS.
+- ``"tls_server"``: the IKE server certificate files, the default TLS identity of EAP-TTLS;
+- ``"pwd_executor"``: with a server layer's pools and EAP-pwd in use, the ``run_blocking`` of
+  a small "pwd" pool for its pure-Python elliptic-curve maths (kept off the event loop).
 
 ``connection_providers(providers, conn)`` picks the verifier a connection names with
 ``password_backend``.  A directory verifies passwords but reveals none, so for a non-local
@@ -24,6 +26,10 @@ if TYPE_CHECKING:
     from ikeeap.config import Config, ConnectionConfig
 
 VERIFIER_PREFIX = "verifier:"
+PWD_EXECUTOR = "pwd_executor"  # ikeeap.eap.methods.pwd.server.EXECUTOR
+# CPU-bound and GIL-bound: more threads add no throughput, only keep the loop responsive;
+# beyond threads + pending a login fails at once (PoolBusy) instead of queueing for seconds.
+PWD_THREADS, PWD_MAX_PENDING = 2, 64
 RunBlocking = Callable[..., Awaitable[Any]]
 # (pool name, threads, max pending) -> run_blocking; the server layer makes Twisted pools
 BlockingPools = Callable[[str, int, int], RunBlocking]
@@ -54,7 +60,14 @@ def backend_providers(config: Config, blocking_pools: BlockingPools | None) -> d
 
         sim_blocking = blocking_pools("sim", sim.threads, 64) if blocking_pools else None
         extras.update(sim_providers(sim, config.server.state_dir, sim_blocking))
+    if blocking_pools is not None and _uses_pwd(config):  # else EAP-pwd runs inline
+        extras[PWD_EXECUTOR] = blocking_pools("pwd", PWD_THREADS, PWD_MAX_PENDING)
     return extras
+
+
+def _uses_pwd(config: Config) -> bool:
+    return "pwd" in config.methods or any("pwd" in conn.eap_methods
+                                          for conn in config.connections)
 
 
 async def _no_thread_pool(fn: Callable[..., Any], *args: Any) -> Any:

@@ -237,3 +237,87 @@ def test_custom_pwd_secret_source_is_the_storage_extension_point(providers):
     step = _exchange(PwdMethod({}, custom), PwdPeer(b"zed", "from-the-vault"),
                      _ctx(custom, b"zed"))
     assert step.kind is StepKind.SUCCESS
+
+
+class RecordingExecutor:
+    """A ``pwd_executor`` that runs each call on a worker thread and records what it ran."""
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    async def __call__(self, fn: Any, *args: Any) -> Any:
+        self.calls.append(fn.__name__)
+        return await asyncio.to_thread(fn, *args)
+
+
+def _with_executor(providers: Providers) -> tuple[Providers, RecordingExecutor]:
+    executor = RecordingExecutor()
+    return Providers(passwords=providers.passwords, verifier=providers.verifier,
+                     extra={**providers.extra, "pwd_executor": executor}), executor
+
+
+HEAVY = ["element_and_commit", "key_and_confirm"]
+
+
+def test_injected_executor_runs_the_curve_maths_and_the_login_still_succeeds(providers):
+    injected, executor = _with_executor(providers)
+    method, peer = PwdMethod({}, injected), PwdPeer(b"alice", "secret")
+    step = _exchange(method, peer, _ctx(injected))
+    assert step.kind is StepKind.SUCCESS and method.is_mutual()
+    assert method.msk() == peer.msk() and len(method.msk()) == 64
+    assert executor.calls == HEAVY
+
+
+def test_injected_executor_keeps_failures_and_validation_identical(providers):
+    injected, executor = _with_executor(providers)
+    with pytest.raises(PeerError, match="Confirm_S does not verify"):
+        _exchange(PwdMethod({}, injected), PwdPeer(b"alice", "wrong"), _ctx(injected))
+    assert executor.calls == HEAVY
+    method, ctx = PwdMethod({}, injected), _ctx(injected)
+    step = _exchange(method, PwdPeer(b"alice", "wrong"), ctx, rounds=2)
+    final = run(method.process(ctx, PWD + bytes([3]) + os.urandom(32)))
+    assert final.kind is StepKind.FAILURE and method.msk() is None
+    executor.calls.clear()
+    step = _commit_step(injected, lambda s, e: _point(e) + _scalar(s))
+    assert step.kind is StepKind.FAILURE and "reflects ours" in step.reason
+    assert executor.calls == ["element_and_commit"]  # refused before any shared secret work
+
+
+def test_abort_while_the_executor_computes_leaves_no_state(providers):
+    injected, _ = _with_executor(providers)
+    method, ctx = PwdMethod({}, injected), _ctx(injected)
+
+    async def go() -> Any:
+        request = await method.start(ctx)
+        answer = PwdPeer(b"alice", "secret").process(request.data[1:], 0)
+        pending = asyncio.ensure_future(method.process(ctx, PWD + answer))
+        await asyncio.sleep(0)  # the hunt is now on the worker thread
+        method.abort()
+        return await pending
+
+    step = run(go())
+    assert step.kind is StepKind.FAILURE and "aborted" in step.reason
+    assert method._pwe is None and method._own is None
+
+
+def test_backend_providers_give_pwd_a_pool_only_when_pwd_is_used(tmp_path):
+    from ikeeap.backends.providers import backend_providers
+    from ikeeap.config import load_config
+
+    def config(methods: str) -> Any:
+        path = tmp_path / "ikeeap.toml"
+        path.write_text('[server]\nidentity = "vpn.example.test"\nstate_dir = "state"\n'
+                        '[certificates]\n'
+                        f'[[connections]]\nname = "rw"\neap_methods = {methods}\n')
+        return load_config(path)
+
+    asked: list[tuple[str, int, int]] = []
+
+    def pools(name: str, threads: int, max_pending: int) -> Any:
+        asked.append((name, threads, max_pending))
+        return f"run-{name}"
+
+    assert backend_providers(config('["pwd"]'), pools)["pwd_executor"] == "run-pwd"
+    assert [name for name, _, _ in asked] == ["pwd"]
+    assert "pwd_executor" not in backend_providers(config('["mschapv2"]'), pools)
+    assert "pwd_executor" not in backend_providers(config('["pwd"]'), None)  # runs inline

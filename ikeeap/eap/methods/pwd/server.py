@@ -10,6 +10,12 @@ credential providers via :mod:`.passwords` (cleartext, or NT hash with Prep RFC2
 The Peer_ID of the ID exchange must equal the EAP identity: the identity the IKE layer
 reports and authorises is then the one whose password was proven.  An unknown user runs
 the same computations with a random password and fails at Confirm, like a wrong password.
+
+The elliptic-curve work (hunting-and-pecking, Commit, shared secret; tens of ms per login in
+pure Python) runs through the extra provider ``pwd_executor``: an awaitable-returning
+``run(fn, *args)`` (the server layer injects a thread pool, see
+:func:`ikeeap.backends.providers.backend_providers`) so the event loop keeps serving other
+peers.  Without one (tests, tools) it runs inline.
 """
 
 from __future__ import annotations
@@ -17,7 +23,8 @@ from __future__ import annotations
 import hmac
 import os
 import secrets
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from ikeeap.crypto.ecc_prime import PrimeCurve, curve_for_group
 from ikeeap.eap.credentials import Providers
@@ -31,6 +38,29 @@ from .passwords import PwdSecret, secret_source
 
 DEFAULT_GROUP = 19
 DEFAULT_SERVER_ID = "ikeeap"
+EXECUTOR = "pwd_executor"  # Providers.extra name of the runner for the EC computations
+
+T = TypeVar("T")
+RunBlocking = Callable[..., Awaitable[Any]]
+
+
+async def run_inline(fn: Callable[..., T], *args: Any) -> T:
+    """The executor when no provider gives one: call directly (the step stays synchronous)."""
+    return fn(*args)
+
+
+def element_and_commit(curve: PrimeCurve, password: bytes, peer_id: bytes, server_id: bytes,
+                       token: bytes) -> tuple[Any, pwd.Commit | None]:
+    """(PWE, our Commit), or (None, None) when no password element was found."""
+    pwe = pwd.derive_pwe(curve, password, peer_id, server_id, token)
+    return pwe, (pwd.new_commit(curve, pwe) if pwe is not None else None)
+
+
+def key_and_confirm(curve: PrimeCurve, pwe: Any, own: pwd.Commit, peer: tuple[int, Any],
+                    suite: pwd.Ciphersuite) -> tuple[bytes | None, bytes]:
+    """(k, Confirm_S), or (None, b"") when the shared point is the identity."""
+    k = pwd.shared_key(curve, pwe, own, *peer)
+    return k, (pwd.confirm(curve, k, own, peer, suite) if k is not None else b"")
 
 
 def configured_curve(config: dict[str, Any]) -> PrimeCurve:
@@ -64,10 +94,13 @@ class PwdMethod(BaseMethod):
         self._k = b""
         self._msk: bytes | None = None
         self._emsk: bytes | None = None
+        self._run: RunBlocking = run_inline
 
     async def start(self, ctx: EapContext) -> EapStep:
         self._token = secrets.token_bytes(TOKEN_LENGTH)
-        source = secret_source(self._providers(ctx))
+        providers = self._providers(ctx)
+        self._run = providers.get(EXECUTOR) or run_inline
+        source = secret_source(providers)
         secret = await source.pwd_secret(ctx.user) if ctx.user else None
         self._known_user = secret is not None
         # Unknown users get a random password: same work, failure at Confirm.
@@ -85,9 +118,9 @@ class PwdMethod(BaseMethod):
         if not self._expect or exch != self._expect:  # 0: nothing in progress (done/aborted)
             return self._refuse(ctx, f"PWD-Exch {exch} where {self._expect} was expected")
         if exch == EXCH_ID:
-            return self._on_id(ctx, payload)
+            return await self._on_id(ctx, payload)
         if exch == EXCH_COMMIT:
-            return self._on_commit(ctx, payload)
+            return await self._on_commit(ctx, payload)
         return self._on_confirm(ctx, payload)
 
     def msk(self) -> bytes | None:
@@ -106,7 +139,7 @@ class PwdMethod(BaseMethod):
 
     # -- exchanges ------------------------------------------------------------------
 
-    def _on_id(self, ctx: EapContext, payload: bytes) -> EapStep:
+    async def _on_id(self, ctx: EapContext, payload: bytes) -> EapStep:
         answer = IdPayload.decode(payload)
         secret = self._secret
         if answer is None or secret is None:
@@ -117,15 +150,17 @@ class PwdMethod(BaseMethod):
             return self._refuse(ctx, "anti-clogging token does not match")
         if ctx.identity and answer.identity != ctx.identity:
             return self._refuse(ctx, "EAP-pwd Peer_ID differs from the EAP identity")
-        self._pwe = pwd.derive_pwe(self._curve, secret.password, answer.identity,
-                                   self._server_id, self._token)
-        if self._pwe is None:
+        pwe, own = await self._run(element_and_commit, self._curve, secret.password,
+                                   answer.identity, self._server_id, self._token)
+        if self._expect != EXCH_ID:  # aborted while the computation ran
+            return self._refuse(ctx, "aborted during the password element computation")
+        if pwe is None or own is None:
             return self._refuse(ctx, "no password element found")
-        self._own = pwd.new_commit(self._curve, self._pwe)
+        self._pwe, self._own = pwe, own
         self._expect = EXCH_COMMIT
         return EapStep.continue_(build(EXCH_COMMIT, self._own.encode(self._curve)))
 
-    def _on_commit(self, ctx: EapContext, payload: bytes) -> EapStep:
+    async def _on_commit(self, ctx: EapContext, payload: bytes) -> EapStep:
         own = self._own
         assert own is not None
         parsed = pwd.parse_commit(self._curve, payload)
@@ -133,11 +168,15 @@ class PwdMethod(BaseMethod):
             return self._refuse(ctx, parsed)
         scalar, element = parsed
         reason = pwd.check_peer_commit(own, scalar, element)
-        k = pwd.shared_key(self._curve, self._pwe, own, scalar, element) if not reason else None
+        if reason:
+            return self._refuse(ctx, reason)
+        k, confirm_s = await self._run(key_and_confirm, self._curve, self._pwe, own, parsed,
+                                       self._suite)
+        if self._expect != EXCH_COMMIT:  # aborted while the computation ran
+            return self._refuse(ctx, "aborted during the shared secret computation")
         if k is None:
-            return self._refuse(ctx, reason or "shared point is the identity")
+            return self._refuse(ctx, "shared point is the identity")
         self._k, self._peer = k, parsed
-        confirm_s = pwd.confirm(self._curve, k, own, parsed, self._suite)
         self._expect = EXCH_CONFIRM
         return EapStep.continue_(build(EXCH_CONFIRM, confirm_s))
 
