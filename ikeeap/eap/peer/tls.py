@@ -19,7 +19,7 @@ from ikeeap.crypto.certs import load_private_key_bytes
 from ikeeap.eap.packet import EapType
 from ikeeap.eap.peer.methods import PeerError
 from ikeeap.eap.tls.context import TLS_VERSIONS
-from ikeeap.eap.tls.engine import FLAG_LENGTH, FLAG_MORE, FLAG_START
+from ikeeap.eap.tls.engine import FLAG_LENGTH, FLAG_MORE, FLAG_START, drain_bio
 
 TLS12_LABEL = b"client EAP encryption"
 TLS13_LABEL = b"EXPORTER_EAP_TLS_Key_Material"
@@ -102,18 +102,10 @@ class TlsPeer:
             pass
         except SSL.Error as exc:  # like real peers: send our alert or ACK, await Failure
             self.error = str(exc)
-        self._outgoing += self._drain()
+        self._outgoing += drain_bio(self.tls)
         v13 = self.tls.get_protocol_version_name() == "TLSv1.3"
         self.done = (self._handshake_done and not self.error
                      and (not v13 or self.app_data.startswith(COMMITMENT)))
-
-    def _drain(self) -> bytes:
-        out = b""
-        while True:
-            try:
-                out += self.tls.bio_read(65536)
-            except SSL.WantReadError:
-                return out
 
     def _frame(self) -> bytes:
         """Flags ‖ [Length] ‖ the next fragment of our pending message (no Type octet)."""

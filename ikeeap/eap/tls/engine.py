@@ -229,12 +229,7 @@ class TlsEngine:
                 raise SSL.Error([("", "", "application data exceeds the size limit")])
 
     def _drain(self) -> bytes:
-        out = bytearray()
-        while True:
-            try:
-                out += self._conn.bio_read(_READ_CHUNK)
-            except SSL.WantReadError:
-                return bytes(out)
+        return drain_bio(self._conn)
 
     def _fail(self, reason: str) -> TlsStep:
         self._failed = reason
@@ -246,3 +241,13 @@ def _ssl_reason(exc: SSL.Error) -> str:
         return "; ".join(str(e[2]) for e in exc.args[0]) or type(exc).__name__
     except (IndexError, TypeError):
         return str(exc) or type(exc).__name__
+
+
+def drain_bio(conn: SSL.Connection) -> bytes:
+    """Every TLS record the memory BIO holds for the peer (server and test peer alike)."""
+    out = bytearray()
+    while True:
+        try:
+            out += conn.bio_read(_READ_CHUNK)
+        except SSL.WantReadError:
+            return bytes(out)
