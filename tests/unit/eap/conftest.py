@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable, Coroutine, Sequence
-from typing import Any
-
 import pytest
 
 from ikeeap.crypto.mschap import nt_password_hash
 from ikeeap.eap.authenticator import EapAuthenticator, EapOutput
 from ikeeap.eap.credentials import LocalUserStore, Providers
-from ikeeap.eap.method import EapContext, EapStep
 from ikeeap.eap.peer import EapPeer
+
+from eap_test_helpers import Converse, run
 
 
 @pytest.fixture
@@ -29,26 +26,6 @@ def store() -> LocalUserStore:
 @pytest.fixture
 def providers(store: LocalUserStore) -> Providers:
     return Providers.from_store(store)
-
-
-def run(coro: Coroutine[Any, Any, Any]) -> Any:
-    """Drive a coroutine to completion (no Twisted needed)."""
-    return asyncio.run(coro)
-
-
-def start_process(method: Any, ctx: EapContext, responses: Sequence[bytes]) -> list[EapStep]:
-    """start() then process() each response; returns every step."""
-
-    async def go() -> list[EapStep]:
-        steps = [await method.start(ctx)]
-        for resp in responses:
-            steps.append(await method.process(ctx, resp))
-        return steps
-
-    return run(go())
-
-
-Converse = Callable[[EapAuthenticator, EapPeer], tuple[EapOutput, list[bytes]]]
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import asyncio
 from typing import Any
 
 import pytest
-from conftest import Converse, run
+from eap_test_helpers import Converse, run
 
 from ikeeap.eap.authenticator import EapAuthenticator, EapOutput
 from ikeeap.eap.credentials import Providers

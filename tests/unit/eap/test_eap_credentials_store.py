@@ -1,7 +1,7 @@
 """LocalUserStore: lookups, constant-time verification, config validation."""
 
 import pytest
-from conftest import run
+from eap_test_helpers import run
 
 from ikeeap.crypto.mschap import nt_password_hash
 from ikeeap.eap.credentials import (

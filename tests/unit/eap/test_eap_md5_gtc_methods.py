@@ -3,7 +3,7 @@
 import hashlib
 
 import pytest
-from conftest import Converse, run, start_process
+from eap_test_helpers import Converse, run, start_process
 
 from ikeeap.eap.authenticator import EapAuthenticator
 from ikeeap.eap.credentials import Providers

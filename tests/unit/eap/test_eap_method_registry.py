@@ -7,7 +7,7 @@ from importlib.metadata import EntryPoint
 from pathlib import Path
 
 import pytest
-from conftest import Converse
+from eap_test_helpers import Converse
 
 from ikeeap.eap.authenticator import EapAuthenticator
 from ikeeap.eap.credentials import Providers

@@ -3,7 +3,7 @@
 import struct
 
 import pytest
-from conftest import Converse, run, start_process
+from eap_test_helpers import Converse, run, start_process
 
 from ikeeap.crypto import mschap
 from ikeeap.eap.authenticator import EapAuthenticator
