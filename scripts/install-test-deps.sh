@@ -26,15 +26,22 @@ fi
 # ---------------------------------------------------------------------------------------------
 # System packages.  Later issues add theirs here (one per line, keep the comment with it).
 APT_PACKAGES=(
+    python3                   # runs tests/interop/system_deps.py and makes .venv (3.11+)
+    python3-venv              # .venv for the project and its test extras
     strongswan-charon         # charon as the real IKEv2 peer (tests/interop)
-    strongswan-swanctl        # swanctl/VICI to drive it
-    libcharon-extra-plugins   # eap-md5, eap-mschapv2, eap-gtc, eap-tls, eap-ttls, kernel-libipsec
+    strongswan-libcharon      # charon's library: socket-default plugin
+    libstrongswan             # random, nonce, pem, pkcs1/8, x509, pubkey, kdf, kernel-netlink
+    libstrongswan-standard-plugins  # openssl: every IKE/ESP algorithm, MD4/DES for MSCHAPv2
+    libcharon-extauth-plugins # eap-mschapv2
+    libcharon-extra-plugins   # eap-identity, eap-md5, eap-gtc, eap-tls, eap-ttls, kernel-libipsec
+    strongswan-swanctl        # swanctl and the vici plugin to drive charon
     strongswan-pki            # pki tool (the tests make certificates with cryptography)
     iproute2                  # ip netns / veth, ss
     util-linux                # unshare, nsenter, mount (essential, listed for clarity)
-    freeradius                # FreeRADIUS 3.2: the RADIUS backend's real server
+    freeradius                # FreeRADIUS 3.2: the RADIUS backend's real server, rlm_eap_*
+    freeradius-config         # /etc/freeradius/3.0, copied and rewritten per test
     freeradius-utils          # radclient, radtest
-    slapd                     # OpenLDAP: the LDAP backend's real directory (preseed below)
+    slapd                     # OpenLDAP: the LDAP backend's real directory, back_mdb, schemas
     ldap-utils                # ldapwhoami, ldapsearch
     eapoltest                 # wpa_supplicant's eapol_test: a real EAP peer over RADIUS
 )
@@ -89,6 +96,14 @@ if [ "${IKEEAP_APT_FORCE:-0}" = 1 ] || packages_missing; then
     trap - EXIT
 else
     echo "install-test-deps.sh: system packages already installed"
+fi
+
+# ---------------------------------------------------------------------------------------------
+# Is every part the tests use really there (each charon plugin, FreeRADIUS module, slapd schema,
+# program)?  One line per missing part, naming its package, instead of 60 failing tests.
+if ! python3 tests/interop/system_deps.py; then
+    echo "install-test-deps.sh: the system lacks parts the tests need (lines above)" >&2
+    exit 1
 fi
 
 # ---------------------------------------------------------------------------------------------

@@ -55,6 +55,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Self
 
+from .system_deps import missing_charon_plugins
+
 __all__ = [
     "Charon",
     "CharonError",
@@ -785,6 +787,9 @@ class Charon:
             return self
         if not self.charon_path:
             raise CharonError("charon binary not found")
+        gaps = missing_charon_plugins(self.plugins)
+        if gaps:  # charon would exit at start with a log that hides which package is missing
+            raise CharonError(f"{self.name}: " + "; ".join(gaps))
         self.write_config()
         self.log_path.write_text("")
         q = shlex.quote

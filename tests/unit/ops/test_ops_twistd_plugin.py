@@ -11,7 +11,6 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
 from opsharness import free_udp_port, write_config
 
 from ikeeap.control.client import call
@@ -27,11 +26,18 @@ def test_python_dash_m_ikeeap_is_the_cli():
         assert command in out.stdout
 
 
-@pytest.mark.skipif(shutil.which("twistd") is None, reason="twistd not installed")
+def _twistd() -> str:
+    """twistd of the interpreter running the tests (.venv/bin), which need not be on PATH."""
+    beside = Path(sys.executable).with_name("twistd")
+    found = str(beside) if os.access(beside, os.X_OK) else shutil.which("twistd")
+    assert found, f"twistd neither beside {sys.executable} nor on PATH: is Twisted installed?"
+    return found
+
+
 def test_twistd_plugin_serves_and_stops(tmp_path):
     config = write_config(tmp_path)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}  # an installed package finds it anyway
-    argv = [shutil.which("twistd"), "-n", "--pidfile=", "ikeeap", "--config", str(config),
+    argv = [_twistd(), "-n", "--pidfile=", "ikeeap", "--config", str(config),
             "--listen", "127.0.0.1", "--port", str(free_udp_port()),
             "--nat-port", str(free_udp_port())]
     log = open(tmp_path / "twistd.log", "wb")  # noqa: SIM115
