@@ -30,7 +30,7 @@ class AuditListener:
     def __call__(self, event: Any) -> None:
         if isinstance(event, IkeSaEstablished):
             self._log(event.sa_id, "ok", event.remote, event.identity, event.eap_identity,
-                      event.method, None, event.virtual_ip)
+                      event.method, None, event.virtual_ip, event.outer_identity)
         elif isinstance(event, AuthenticationFailed):
             self._log(event.sa_id, "failed", event.remote, event.identity, None, None,
                       event.reason, None)
@@ -49,16 +49,17 @@ class AuditListener:
 
     def _log(self, sa_id: str, result: str, remote: Any, ike_id: str | None,
              eap_id: str | None, method: str | None, reason: str | None,
-             vip: str | None) -> None:
+             vip: str | None, outer: str | None = None) -> None:
         sa = self._lookup(sa_id)
         auth = getattr(sa, "auth", None)
         if auth is not None:
             eap_id = eap_id or auth.eap_identity
             ike_id = ike_id or auth.peer_id_text
             method = method or auth.method_name or None
+            outer = outer or auth.outer_identity
         conn = getattr(auth, "connection", None)
         fields = {
-            "event": "login", "result": result, "user": eap_id or ike_id, "ike_id": ike_id,
+            "event": "login", "result": result, "user": eap_id or ike_id, "outer_id": outer, "ike_id": ike_id,
             "from": f"{remote[0]}:{remote[1]}" if remote else None,
             "method": method, "backend": backend_of(conn, method or "") or None,
             "connection": getattr(conn, "name", None), "virtual_ip": vip, "reason": reason,

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from .eap.identity import OUTER_IDENTITY_POLICIES
 from .ike.proposals import ProposalError, parse_esp_proposal, parse_ike_proposal
 from .ike.proposals import EspProposalSpec, IkeProposalSpec
 from .backends.ldap.config import parse_ldap_section
@@ -89,6 +90,11 @@ class ConnectionConfig:
     password_backend: str = "local"
     eap_only: str = "never"  # one of EAP_ONLY_MODES
     fragmentation: bool = True  # false: never send RFC 7383 fragments (clients that break)
+    # Who may log in here (ikeeap.eap.identity): the identity EAP proved must match one of
+    # eap_id (exact, wildcard, "group:NAME"; empty: anyone), and a tunnelled method's outer
+    # identity must satisfy outer_identity.
+    eap_id: tuple[str, ...] = ()
+    outer_identity: str = "anonymous-or-match"
 
 
 # Top-level tables owned by backends: name -> parser(reader, table) returning a frozen config.
@@ -267,7 +273,27 @@ def _read_connection(r: ConfigReader, i: int, table: dict, known_methods: set[st
         password_backend=r.get(table, p, "password_backend", str, "local"),
         eap_only=_read_eap_only(r, p, table, auth),
         fragmentation=r.get(table, p, "fragmentation", bool, True),
+        eap_id=_read_eap_id(r, p, table),
+        outer_identity=_read_choice(r, p, table, "outer_identity", OUTER_IDENTITY_POLICIES),
     )
+
+
+def _read_eap_id(r: ConfigReader, p: str, table: dict) -> tuple[str, ...]:
+    value = table.get("eap_id", [])
+    patterns = [value] if isinstance(value, str) else value
+    if not isinstance(patterns, list) or not all(isinstance(x, str) and x for x in patterns):
+        r.problem(f"{p}eap_id", "must be an identity pattern or a list of them")
+        return ()
+    return tuple(patterns)
+
+
+def _read_choice(r: ConfigReader, p: str, table: dict, key: str,
+                 choices: tuple[str, ...]) -> str:
+    value = r.get(table, p, key, str, choices[0])
+    if value not in choices:
+        r.problem(f"{p}{key}", f"must be one of {', '.join(choices)}")
+        return choices[0]
+    return value
 
 
 def _read_eap_only(r: ConfigReader, p: str, table: dict, auth: str) -> str:

@@ -81,7 +81,8 @@ class EapFactory:
         context = EapContext(identity=peer_identity.encode(), peer=f"{remote[0]}:{remote[1]}",
                              providers=self._providers)
         return EapAuthenticator(self._methods[conn.name], context,
-                                identity_round=conn.eap_identity_round)
+                                identity_round=conn.eap_identity_round,
+                                outer_identity=conn.outer_identity)
 
     @property
     def providers(self) -> Providers:

@@ -18,6 +18,9 @@ Rules:
 - Any other unexpected Response type ends the conversation with EAP-Failure.
 - An exception from a method (plugins misbehave) becomes EAP-Failure with a reason; it
   never propagates.
+- On success the authorised identity is the one the method proved
+  (``authenticated_identity()``), else the EAP identity; a tunnelled method's outer identity
+  must satisfy the ``outer_identity`` policy (:mod:`ikeeap.eap.identity`) or the login fails.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import Any
 
+from ikeeap.eap.identity import OUTER_IDENTITY_POLICIES, outer_identity_problem, text
 from ikeeap.eap.method import EapContext, EapMethod, EapStep, StepKind
 from ikeeap.eap.packet import EapCode, EapPacket, EapParseError, EapType, parse_eap
 
@@ -55,12 +59,14 @@ class EapOutput:
     emsk: bytes | None = field(default=None, repr=False)
     mutual: bool = False
     method_name: str | None = None
-    identity: bytes | None = None
+    identity: bytes | None = None  # the EAP (outer) identity
     reason: str = ""
     ignored: bool = False
     # Session parameters from a backend (ikeeap.eap.authorization.Authorization), e.g. the
     # RADIUS Access-Accept's Framed-IP-Address; None for local methods.
     authorization: Any = None
+    # Who is logged in (set with success): what the method proved, else ``identity``.
+    authorized_identity: bytes | None = None
 
 
 class _Phase(Enum):
@@ -86,7 +92,11 @@ class EapAuthenticator:
         require_mutual: bool = False,
         identity_round: bool = True,
         first_identifier: int | None = None,
+        outer_identity: str = "anonymous-or-match",
     ) -> None:
+        if outer_identity not in OUTER_IDENTITY_POLICIES:
+            raise ValueError(f"outer_identity must be one of {OUTER_IDENTITY_POLICIES}")
+        self._outer_policy = outer_identity
         self._source = method_factories
         self._ctx = context or EapContext()
         self._require_mutual = require_mutual
@@ -279,10 +289,34 @@ class EapAuthenticator:
             return self._fail(f"method {self._method_name} is not mutual (RFC 5998)")
         if self._require_mutual and not msk:
             return self._fail(f"method {self._method_name} produced no MSK (RFC 5998)")
+        authorized, problem = self._authorized_identity(method)
+        if problem:
+            return self._fail(problem)
         self._phase = _Phase.DONE
         packet = EapPacket(EapCode.SUCCESS, self._final_id(identifier)).encode()
         return EapOutput(packet, True, True, msk, emsk, mutual, self._method_name, self._identity,
-                         authorization=_authorization_of(method))
+                         authorization=_authorization_of(method), authorized_identity=authorized)
+
+    def _authorized_identity(self, method: EapMethod) -> tuple[bytes, str]:
+        """(who is logged in, why the login must fail or "")."""
+        outer = self._identity or b""
+        try:
+            getter = getattr(method, "authenticated_identity", None)
+            proved = getter() if callable(getter) else None
+        except Exception as exc:  # plugin code: fail closed
+            logger.exception("EAP method %s authenticated_identity() raised", self._method_name)
+            return outer, f"method {self._method_name} raised {type(exc).__name__}"
+        if proved is None:
+            return outer, ""
+        if not isinstance(proved, (bytes, bytearray)) or not proved:
+            return outer, f"method {self._method_name} proved no usable identity"
+        proved = bytes(proved)
+        if getattr(method, "tunnelled", False):
+            problem = outer_identity_problem(self._outer_policy, text(outer), text(proved))
+            if problem:
+                return proved, f"EAP-{self._method_name}: {problem} (outer_identity = " \
+                               f"{self._outer_policy!r})"
+        return proved, ""
 
     # -- helpers ------------------------------------------------------------------------
 

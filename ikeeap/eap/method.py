@@ -114,12 +114,19 @@ class EapMethod(Protocol):
 
 
 class BaseMethod:
-    """Defaults for methods without keys: no MSK/EMSK, not mutual, nothing to release."""
+    """Defaults for methods without keys: no MSK/EMSK, not mutual, nothing to release.
+
+    Two optional members bind the login to who proved it (:mod:`ikeeap.eap.identity`):
+    ``authenticated_identity()`` returns the identity the method proved when it is not the EAP
+    identity (None: the EAP identity itself); ``tunnelled`` says that the EAP identity is only
+    an outer, routing identity, so the connection's ``outer_identity`` rule applies.
+    """
 
     name: str = "base"
     eap_type: int | None = None
     generates_msk: bool = False
     mutual: bool = False
+    tunnelled: bool = False
 
     def __init__(
         self, config: dict[str, Any] | None = None, providers: Providers | None = None
@@ -139,6 +146,9 @@ class BaseMethod:
 
     def is_mutual(self) -> bool:
         return False
+
+    def authenticated_identity(self) -> bytes | None:
+        return None
 
     def abort(self) -> None:
         return None

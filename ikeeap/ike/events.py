@@ -35,6 +35,7 @@ class IkeSaEstablished:
     # ikeeap.eap.authorization.Authorization from a backend (RADIUS Session-Timeout, Class,
     # Acct-Session-Id for accounting), or None.
     authorization: Any = None
+    outer_identity: str | None = None  # the EAP identity when a tunnelled method proved another
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,7 @@ from ..wire.payloads import (
     AuthPayload, CertPayload, CpPayload, EapPayload, IdPayload, NotifyPayload, Payload,
     SaPayload, TsPayload, UnknownPayload,
 )
+from ..eap.identity import matches_constraint
 from . import eap_only
 from .child import build_child
 from .events import AuthenticationFailed, IkeSaDeleted, IkeSaEstablished
@@ -139,12 +140,15 @@ def eap_step_done(settings: ResponderSettings, sa: IkeSa, output: Any) -> Outcom
         return _fail(sa, "EAP step failed or timed out")
     if output.finished:
         progress.eap_finished, progress.eap_success = True, output.success
-        progress.eap_identity = _text(output.identity)
+        outer = _text(output.identity)
+        progress.eap_identity = _text(output.authorized_identity) or outer
+        progress.outer_identity = outer if outer != progress.eap_identity else None
         progress.method_name = output.method_name or ""
         if not output.success:
             return _fail(sa, f"EAP {output.method_name or ''} failed: {output.reason or ''}",
                          [EapPayload(output.packet)] if output.packet else None)
         problem = eap_only.outcome_problem(output) if progress.eap_only else ""
+        problem = problem or _eap_id_problem(progress, output.authorization)
         if problem:
             progress.eap_success = False
             return _fail(sa, problem, [EapPayload(eap_only.failure_for(output.packet))])
@@ -158,6 +162,17 @@ def eap_step_done(settings: ResponderSettings, sa: IkeSa, output: Any) -> Outcom
     if first:
         return certificate_round(settings, sa, packet)
     return Outcome([EapPayload(packet)])
+
+
+def _eap_id_problem(progress: AuthProgress, authorization: Any) -> str:
+    """The connection's ``eap_id`` constraint against the identity EAP proved (the
+    connection was chosen from the unauthenticated IDi)."""
+    patterns = getattr(progress.connection, "eap_id", ())
+    groups = [c.decode("utf-8", "replace") for c in getattr(authorization, "radius_class", ())]
+    if matches_constraint(patterns, progress.eap_identity or "", groups):
+        return ""
+    return (f"EAP identity {progress.eap_identity!r} (IDi {progress.peer_id_text!r}) is not "
+            f"allowed on connection {progress.connection.name!r} (eap_id)")
 
 
 def _final_round(settings: ResponderSettings, sa: IkeSa, auth: AuthPayload) -> Outcome:
@@ -183,7 +198,8 @@ def _establish(settings: ResponderSettings, sa: IkeSa, payloads: list[Payload]) 
              progress.method_name, f", virtual IP {vip}" if vip else "")
     established = IkeSaEstablished(sa.id, sa.remote, progress.peer_id_text,
                                    progress.eap_identity, progress.method_name, vip,
-                                   authorization=progress.authorization)
+                                   authorization=progress.authorization,
+                                   outer_identity=progress.outer_identity)
     return Outcome(payloads + child_payloads, events=[established, *events])
 
 

@@ -50,7 +50,8 @@ class AuthProgress:
     eap_finished: bool = False
     eap_success: bool = False
     msk: bytes | None = None
-    eap_identity: str | None = None
+    eap_identity: str | None = None  # who is logged in: the identity EAP proved
+    outer_identity: str | None = None  # the EAP-Response/Identity, when it differs
     method_name: str = ""
     last_eap_request: bytes | None = None
     authorization: Any = None  # from the EAP backend (Framed-IP-Address, DNS, ...)

@@ -66,7 +66,8 @@ def eap_factory(
             peer=f"{remote[0]}:{remote[1]}",
             providers=providers,
         )
-        return EapAuthenticator(factories, ctx, identity_round=conn.eap_identity_round)
+        return EapAuthenticator(factories, ctx, identity_round=conn.eap_identity_round,
+                                outer_identity=conn.outer_identity)
 
     return build
 
@@ -87,12 +88,14 @@ def make_settings(
     eap_identity_round: bool = True,
     eap_only: str = "never",
     server_certificate: bool = True,
+    connection_options: Mapping[str, Any] | None = None,
     **overrides: Any,
 ) -> ResponderSettings:
     """An EAP connection (and a PSK one when ``psk`` is given) accepting any identity.
 
     ``eap_only`` is the connection's RFC 5998 mode; ``server_certificate=False`` leaves the
-    responder without certificate and signer (EAP-only logins only)."""
+    responder without certificate and signer (EAP-only logins only); ``connection_options``
+    sets more ConnectionConfig fields of the EAP connection (``eap_id``, ``outer_identity``)."""
     users = {"alice": "secret"} if users is None else users
     pki = pki or make_pki()
     store = LocalUserStore({u: UserCredential(password=p) for u, p in users.items()})
@@ -106,6 +109,7 @@ def make_settings(
             dns=dns,
             eap_identity_round=eap_identity_round,
             eap_only=eap_only,
+            **dict(connection_options or {}),
         )
     ]
     if psk is not None:

@@ -59,7 +59,8 @@ def run_radius_front(config: Any, registry: Any, listen: str, port: int, secret:
     def make_authenticator(first_identifier: int, remote: tuple[str, int]) -> EapAuthenticator:
         context = EapContext(peer=f"{remote[0]}:{remote[1]}", providers=factory.providers)
         return factory.authenticator_for(chosen.name, context, identity_round=True,
-                                         first_identifier=first_identifier)
+                                         first_identifier=first_identifier,
+                                         outer_identity=chosen.outer_identity)
 
     front = RadiusFront(secret, make_authenticator)
     try:

@@ -129,7 +129,8 @@ class RadiusFront:
         conversation = self._conversations.pop(state, None)
         if conversation is not None:
             conversation.authenticator.abort()
-        user = (output.identity or b"").decode("utf-8", "replace")
+        # the Accept's User-Name names who proved it (the inner identity of a tunnel)
+        user = (output.authorized_identity or output.identity or b"").decode("utf-8", "replace")
         if not output.success:
             log.info("EAP %s for %r failed: %s", output.method_name, user, output.reason)
             return self._reply(request, codec.ACCESS_REJECT, output.packet)

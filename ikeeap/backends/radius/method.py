@@ -5,6 +5,11 @@ Access-Challenge becomes the next Request (with the server's EAP identifier), wh
 type the server picked.  Access-Accept -> success, MSK = MS-MPPE-Recv-Key ‖ Send-Key, and
 the Accept's attributes become an :class:`Authorization`; Access-Reject -> failure.
 
+An Access-Accept counts only with an EAP-Success in it (RFC 3579 §2.6.3): one carrying
+EAP-Failure, another code, or no EAP-Message at all is a failure.  Its User-Name, when present,
+is who is logged in (the server knows the inner identity of a tunnelled method); the EAP
+identity it was sent is then only the outer one (``tunnelled``).
+
 Failover to another server is allowed only for the first Access-Request: once a server has
 answered, the conversation (its State) belongs to that server.
 """
@@ -38,6 +43,7 @@ class RadiusMethod(BaseMethod):
     eap_type = None  # relays any type
     generates_msk = True  # for key-generating inner types; msk() decides after success
     mutual = False
+    tunnelled = True  # the Accept's User-Name is the authorised identity
 
     def __init__(self, config: dict[str, Any] | None = None,
                  providers: Providers | None = None) -> None:
@@ -48,6 +54,7 @@ class RadiusMethod(BaseMethod):
         self._eap_types: set[int] = set()
         self._msk: bytes | None = None
         self._authorization: Authorization | None = None
+        self._user_name: bytes | None = None
         self._session_id = secrets.token_hex(8)
         self._aborted = False
 
@@ -79,6 +86,9 @@ class RadiusMethod(BaseMethod):
 
     def authorization(self) -> Authorization | None:
         return self._authorization
+
+    def authenticated_identity(self) -> bytes | None:
+        return self._user_name
 
     def abort(self) -> None:
         self._aborted = True
@@ -132,9 +142,15 @@ class RadiusMethod(BaseMethod):
             return EapStep.failure("RADIUS Access-Reject", identifier)
         if reply.code != codec.ACCESS_ACCEPT:
             return EapStep.failure(f"unexpected RADIUS code {reply.code}", identifier)
+        if eap is None or eap.code != EapCode.SUCCESS:
+            what = "no EAP-Message" if eap is None else f"EAP code {int(eap.code)}"
+            ctx.warning("RADIUS Access-Accept with %s for %r: refused (RFC 3579 2.6.3)",
+                        what, ctx.user)
+            return EapStep.failure(f"Access-Accept with {what}", identifier)
         return self._on_accept(ctx, reply, identifier)
 
     def _on_accept(self, ctx: EapContext, reply: rp.Packet, identifier: int | None) -> EapStep:
+        self._user_name = codec.first_value(reply, codec.ATTR_USER_NAME) or None
         self._msk = codec.msk_from_mppe(reply, reply.secret, reply.request_authenticator)
         keyed = sorted(self._eap_types & KEY_GENERATING)
         if self._msk is None and keyed:

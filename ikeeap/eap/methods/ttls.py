@@ -10,6 +10,9 @@ the peer sends first inside the tunnel:
   same providers; its Requests travel back in EAP-Message AVPs.  The inner EAP-Success is not
   tunnelled: the outer conversation ends with EAP-Success (as strongSwan and FreeRADIUS do).
 
+Who is logged in is the inner identity (the PAP User-Name, or the inner EAP identity): the
+outer one only routes (``tunnelled``; the connection's ``outer_identity`` rule applies).
+
 MSK ‖ EMSK = TLS-PRF(master secret, "ttls keying material", client.random ‖ server.random),
 128 octets (RFC 5281 §8), i.e. the RFC 5705 exporter without context.  Mutual: the server
 is authenticated by its certificate.
@@ -56,6 +59,7 @@ class TtlsMethod(TlsBasedMethod):
     name = "ttls"
     eap_type = EapType.TTLS
     label = "EAP-TTLS"
+    tunnelled = True
 
     def __init__(self, config: dict[str, Any] | None = None,
                  providers: Providers | None = None) -> None:
@@ -64,6 +68,7 @@ class TtlsMethod(TlsBasedMethod):
         self._pap = bool(self.config.get("pap", True))
         self._inner: EapAuthenticator | None = None
         self._inner_rounds = 0
+        self._inner_identity: bytes | None = None
 
     def _new_engine(self, ctx: EapContext) -> TlsEngine:
         files = files_from_config(self.config, self._providers(ctx).get("tls_server"))
@@ -85,6 +90,9 @@ class TtlsMethod(TlsBasedMethod):
         if not step.app_data:
             return EapStep.failure("EAP-TTLS: no phase 2 data from the peer")
         return await self._phase2(ctx, step.app_data)
+
+    def authenticated_identity(self) -> bytes | None:
+        return self._inner_identity if self._keys is not None else None
 
     def abort(self) -> None:
         if self._inner is not None:
@@ -124,7 +132,7 @@ class TtlsMethod(TlsBasedMethod):
         if not await verifier.verify(user, password):
             return EapStep.failure(f"EAP-TTLS/PAP authentication of {user!r} failed")
         ctx.info("EAP-TTLS/PAP: %r authenticated", user)
-        return self._succeed()
+        return self._succeed(user_octets)
 
     async def _inner_eap(self, ctx: EapContext, packet: bytes) -> EapStep:
         self._inner_rounds += 1
@@ -166,9 +174,10 @@ class TtlsMethod(TlsBasedMethod):
         if output.finished:
             if not output.success:
                 return EapStep.failure(f"EAP-TTLS inner {output.method_name}: {output.reason}")
+            inner = output.authorized_identity or output.identity or b""
             ctx.info("EAP-TTLS inner EAP-%s: %r authenticated", output.method_name,
-                     (output.identity or b"").decode("utf-8", "replace"))
-            return self._succeed()
+                     inner.decode("utf-8", "replace"))
+            return self._succeed(inner)
         return self._tunnel(encode_avp(Avp(AVP_EAP_MESSAGE, output.packet, mandatory=True)))
 
     def _tunnel(self, data: bytes) -> EapStep:
@@ -178,8 +187,9 @@ class TtlsMethod(TlsBasedMethod):
             return EapStep.failure("EAP-TTLS: could not send in the tunnel")
         return EapStep.continue_(reply)
 
-    def _succeed(self) -> EapStep:
+    def _succeed(self, inner_identity: bytes) -> EapStep:
         assert self._engine is not None
+        self._inner_identity = inner_identity
         try:
             self._keys = self._engine.export_key(KEYING_LABEL, 128)
         except RuntimeError as exc:

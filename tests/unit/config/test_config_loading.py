@@ -103,3 +103,23 @@ def test_check_config_command(tmp_path, capsys):
     bad.write_text('[server]\nport = 70000\n[[connections]]\nname = "x"\nauth = "psk"\npsk = "k"\n')
     assert main(["check-config", "--config", str(bad)]) == 2
     assert f"{bad}:server.port: must be 0..65535" in capsys.readouterr().err
+
+
+def test_identity_rules_of_a_connection(tmp_path):
+    text = MINIMAL.replace('eap_methods = ["md5"]', 'eap_methods = ["md5"]\n'
+                           'eap_id = ["*@admins.example.org", "group:vpn"]\n'
+                           'outer_identity = "must-match"')
+    conn = load_config(_write(tmp_path, text)).connections[0]
+    assert conn.eap_id == ("*@admins.example.org", "group:vpn")
+    assert conn.outer_identity == "must-match"
+    default = load_config(_write(tmp_path, MINIMAL)).connections[0]
+    assert (default.eap_id, default.outer_identity) == ((), "anonymous-or-match")
+
+
+def test_bad_identity_rules_are_problems(tmp_path):
+    text = MINIMAL.replace('eap_methods = ["md5"]', 'eap_methods = ["md5"]\n'
+                           'eap_id = [3]\nouter_identity = "whatever"')
+    with pytest.raises(ConfigError) as err:
+        load_config(_write(tmp_path, text))
+    assert "connections[0].eap_id" in str(err.value)
+    assert "connections[0].outer_identity: must be one of" in str(err.value)

@@ -210,15 +210,16 @@ def test_malformed_responses_fail_cleanly(tls_files, junk):
     assert asyncio.run(go()).kind is StepKind.FAILURE
 
 
-def test_through_the_authenticator_with_registry_name(tls_files):
-    """The registry knows "ttls"; the authenticator reports its MSK and mutual flag."""
+def _login(tls_files, outer: bytes, inner: str = "alice", policy: str = "anonymous-or-match"):
+    """A TTLS/PAP login through the authenticator: (output, client)."""
     from ikeeap.eap.registry import MethodRegistry
 
     registry = MethodRegistry.discover(entry_points=False)
     store = LocalUserStore.from_config(USERS)
     providers = Providers(store, store, {"tls_server": tls_files})
     auth = EapAuthenticator([registry.factory_for("ttls", {}, providers)],
-                            EapContext(identity=b"anon"), identity_round=False)
+                            EapContext(identity=outer), identity_round=False,
+                            outer_identity=policy)
 
     async def go():
         out = await auth.start()
@@ -227,12 +228,44 @@ def test_through_the_authenticator_with_registry_name(tls_files):
             eap = parse_eap(out.packet)
             if out.finished:
                 return out, client
-            app = None if client.handshake_done else _pap("alice", "alice-pw")
+            app = None if client.handshake_done else _pap(inner, "alice-pw")
             reply = client.respond(bytes([eap.type]) + eap.data, app)
             out = await auth.receive(EapPacket(EapCode.RESPONSE, eap.identifier, reply[0],
                                                reply[1:]).encode())
         raise AssertionError("no end")
 
-    out, client = asyncio.run(go())
+    return asyncio.run(go())
+
+
+def test_through_the_authenticator_with_registry_name(tls_files):
+    """The registry knows "ttls"; the authenticator reports its MSK and mutual flag."""
+    out, client = _login(tls_files, b"anonymous@example.org")
     assert out.success and out.mutual and out.method_name == "ttls"
     assert out.msk == client.tls.export_keying_material(b"ttls keying material", 128)[:64]
+
+
+@pytest.mark.parametrize("outer", [b"anonymous", b"@example.org", b"Anonymous@example.org",
+                                   b"alice"])
+def test_the_inner_user_is_who_logs_in(tls_files, outer):
+    """Alice's inner credentials under an anonymous (or her own) outer identity: alice."""
+    out, _ = _login(tls_files, outer)
+    assert out.success, out.reason
+    assert out.authorized_identity == b"alice"
+
+
+def test_another_users_outer_identity_is_refused(tls_files):
+    """Alice's inner credentials under the outer identity "bob" must not log in bob
+    (nor alice: the default rule allows only anonymous or matching outer identities)."""
+    out, _ = _login(tls_files, b"bob")
+    assert not out.success and out.finished
+    assert "outer identity 'bob' is neither 'alice' nor anonymous" in out.reason
+
+
+def test_outer_identity_any_logs_in_the_inner_user(tls_files):
+    out, _ = _login(tls_files, b"bob", policy="any")
+    assert out.success and out.identity == b"bob" and out.authorized_identity == b"alice"
+
+
+def test_outer_identity_must_match_refuses_anonymous(tls_files):
+    out, _ = _login(tls_files, b"anonymous", policy="must-match")
+    assert not out.success and "does not match 'alice'" in out.reason

@@ -122,3 +122,37 @@ def test_authorization_from_accept_attributes():
     assert authz.dns == (ipaddress.IPv4Address("10.1.0.53"),)
     assert (authz.session_timeout, authz.interim_interval) == (3600, 300)
     assert authz.radius_class == (b"c1", b"c2")
+
+
+def _accept_altered(monkeypatch, **changes):
+    """The front's Access-Accept with ``eap`` / ``user`` replaced (a lying or odd server)."""
+    original = RadiusFront._reply
+
+    def reply(self, request, code, eap=None, state=None, msk=None, user="", **kw):
+        if code == codec.ACCESS_ACCEPT:
+            eap, user = changes.get("eap", eap), changes.get("user", user)
+        return original(self, request, code, eap, state, msk, user, **kw)
+
+    monkeypatch.setattr(RadiusFront, "_reply", reply)
+
+
+def test_accept_carrying_eap_failure_is_a_failure(monkeypatch):
+    """RFC 3579 §2.6.3: the EAP-Message decides; an Accept with EAP-Failure grants nothing."""
+    _accept_altered(monkeypatch, eap=b"\x04\x07\x00\x04")
+    out, _, _ = asyncio.run(_login(_front()))
+    assert not out.success and "Access-Accept with EAP code 4" in out.reason
+
+
+def test_accept_without_eap_message_is_a_failure(monkeypatch):
+    _accept_altered(monkeypatch, eap=None)
+    out, _, _ = asyncio.run(_login(_front(Md5Method), types=(EapType.MD5,)))
+    assert not out.success and "Access-Accept with no EAP-Message" in out.reason
+
+
+def test_accept_user_name_is_who_logs_in(monkeypatch):
+    """The server's User-Name names the authorised user; the EAP identity was only outer."""
+    out, _, _ = asyncio.run(_login(_front()))
+    assert out.success and out.authorized_identity == b"alice"
+    _accept_altered(monkeypatch, user="carol")
+    out, _, _ = asyncio.run(_login(_front()))
+    assert not out.success and "outer identity 'alice' is neither 'carol'" in out.reason

@@ -34,6 +34,7 @@ from ikeeap.eap.methods.sim.attributes import (
     read_with_length,
 )
 from ikeeap.eap.methods.sim.identities import (
+    PERMANENT_PREFIX,
     IdentityKind,
     PeerIdentity,
     classify,
@@ -134,6 +135,14 @@ class SimMethod(BaseMethod):
 
     def is_mutual(self) -> bool:
         return self._keys_out is not None  # the peer checked AT_MAC before answering
+
+    def authenticated_identity(self) -> bytes | None:
+        """The permanent identity (``1<IMSI>[@realm]``) behind a pseudonym or re-auth identity,
+        so pools, accounting and audit see one subscriber rather than a name that changes."""
+        if self._keys_out is None or self._imsi is None:
+            return None
+        realm = classify(self._mk_identity).realm
+        return (PERMANENT_PREFIX + self._imsi + (f"@{realm}" if realm else "")).encode()
 
     def abort(self) -> None:
         self._phase = _Phase.DONE
