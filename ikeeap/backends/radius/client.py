@@ -8,9 +8,10 @@ feeds replies to :meth:`receive`, and arms a timer from :meth:`get_timer`.
   once a State exists: the State only means something to the server that issued it).
 - Each server has its own timeout and retry count; a retransmission resends the same
   octets (same id and authenticator, RFC 5080 §2.2.1).
-- Every reply is verified (Response Authenticator and a valid Message-Authenticator on
-  every reply to Access-Request/Status-Server, BlastRADIUS); anything else is dropped and
-  the transaction keeps waiting.
+- Every reply is verified (Response Authenticator, and a valid Message-Authenticator on
+  every reply to Access-Request, BlastRADIUS; on a Status-Server reply one is optional,
+  RFC 5997); anything else is dropped with the failed check in the log line, and the
+  transaction keeps waiting.
 - A server whose attempts all time out is marked dead for ``dead_time``; with
   Status-Server probes it comes back as soon as a probe is answered, and a probe that
   times out marks it dead.
@@ -71,6 +72,7 @@ class _Transaction:
     deadline: float = 0.0
     tried: list[int] = field(default_factory=list)
     probe: bool = False
+    refused_reply: str = ""  # the check the last dropped reply failed: it did answer
 
 
 class RadiusClientCore:
@@ -115,10 +117,12 @@ class RadiusClientCore:
         if tx is None or tx.request is None:
             log.debug("RADIUS reply from %s:%d matches no request", *source)
             return
-        reply = codec.reply_verifies(tx.request, data)
+        reply, problem = codec.check_reply(tx.request, data)
         if reply is None:
-            log.warning("RADIUS reply from %s dropped: bad authenticator or "
-                        "Message-Authenticator", self._servers[tx.server].config.label)
+            tx.refused_reply = problem
+            log.warning("RADIUS reply from %s to %s dropped: %s",
+                        self._servers[tx.server].config.label,
+                        "Status-Server" if tx.probe else "Access-Request", problem)
             return
         self._mark_alive(tx.server)
         self._finish(tx, reply, "")
@@ -209,7 +213,8 @@ class RadiusClientCore:
             log.debug("RADIUS retransmit %d to %s", tx.attempts, cfg.label)
             self._transmit(tx, now)
             return
-        self._mark_dead(tx.server, now, "no answer")
+        self._mark_dead(tx.server, now, f"every reply dropped: {tx.refused_reply}"
+                        if tx.refused_reply else "no answer")
         following = None if tx.pinned else self._first_usable(now, tx.tried)
         if following is None:
             self._finish(tx, None, f"RADIUS server {cfg.label} did not answer"

@@ -263,25 +263,47 @@ def add_named(pkt: rp.Packet, attributes: Iterable[tuple[str, object]]) -> None:
 
 
 def reply_verifies(request: rp.Packet, raw_reply: bytes) -> rp.Packet | None:
-    """The decoded reply if it belongs to ``request`` and is authentic, else None.
+    """The decoded reply if it belongs to ``request`` and is authentic, else None."""
+    return check_reply(request, raw_reply)[0]
 
-    Response Authenticator and, for Access-Request/Status-Server, a valid
-    Message-Authenticator on EVERY reply (BlastRADIUS, CVE-2024-3596) are required.
+
+def check_reply(request: rp.Packet, raw_reply: bytes) -> tuple[rp.Packet | None, str]:
+    """(the decoded reply, "") if it belongs to ``request`` and is authentic, else (None,
+    which check failed).
+
+    The Response Authenticator always; a valid Message-Authenticator on EVERY reply to an
+    Access-Request (BlastRADIUS, CVE-2024-3596).  A reply to Status-Server grants nothing and
+    carries no EAP, so RFC 5997 allows it 0-1 Message-Authenticator: one present must verify
+    (stock FreeRADIUS 3.2 answers Status-Server without one).
     """
     reply = decode(raw_reply, request.secret)
     if reply is None:
-        return None
-    try:
-        ok = request.VerifyReply(reply, raw_reply, enforce_ma=True)
+        return None, "malformed packet"
+    raw = raw_reply[:struct.unpack("!H", raw_reply[2:4])[0]]  # padding after Length ignored
+    if reply.id != request.id:
+        return None, "identifier does not match the request"
+    if not _response_authenticator_ok(raw, request.secret, request.authenticator):
+        return None, "bad Response Authenticator"
+    attrs = _attributes(raw) or []
+    has_ma = any(kind == ATTR_MESSAGE_AUTHENTICATOR for kind, _, _ in attrs)
+    if not has_ma and request.code == ACCESS_REQUEST:
+        return None, "missing Message-Authenticator"
+    if has_ma and not verify_message_authenticator(raw, request.secret, request.authenticator):
+        return None, "bad Message-Authenticator"
+    try:  # pyrad's own checks as well (e.g. a Proxy-State we did not send)
+        ok = request.VerifyReply(reply, raw_reply, enforce_ma=request.code == ACCESS_REQUEST)
     except Exception:  # noqa: BLE001 - malformed attributes inside pyrad
-        return None
+        ok = False
     if not ok:
-        return None
-    if request.code in (ACCESS_REQUEST, STATUS_SERVER) and not verify_message_authenticator(
-            reply.raw_packet, request.secret, request.authenticator):
-        return None  # our own check as well: exactly one, well-formed, valid
+        return None, "refused by pyrad's reply checks"
     reply.request_authenticator = request.authenticator
-    return reply
+    return reply, ""
+
+
+def _response_authenticator_ok(raw: bytes, secret: bytes, request_authenticator: bytes) -> bool:
+    """RFC 2865 §3: MD5(Code+ID+Length+RequestAuth+Attributes+Secret)."""
+    expected = hashlib.md5(raw[:4] + request_authenticator + raw[_HEADER:] + secret).digest()
+    return hmac.compare_digest(expected, raw[4:_HEADER])
 
 
 def decode_ipv4(value: bytes | None) -> ipaddress.IPv4Address | None:

@@ -99,3 +99,30 @@ def test_identifiers_are_unique_per_server_while_in_flight():
     assert len(ids) == 256
     core.request(_build, 0.0)
     assert "no free RADIUS identifier" in core.completions()[0].reason
+
+
+def test_status_server_answered_without_message_authenticator_keeps_the_server_alive():
+    """Stock FreeRADIUS 3.2 answers Status-Server with an Accept without
+    Message-Authenticator: the server answered, so it stays alive (RFC 5997)."""
+    core = RadiusClientCore([A], dead_time=100, status_server_interval=5)
+    for now in (0.0, 5.0, 10.0):
+        core.handle_timer(now)
+        (probe, source), = core.datagrams_to_send()
+        core.receive(_answer(probe, ma=False), source, now + 0.1)
+        core.handle_timer(now + 1.0)
+        core.handle_timer(now + 2.0)
+        assert core.is_alive(0) and core.datagrams_to_send() == []
+
+
+def test_a_server_whose_replies_all_fail_is_not_called_silent(caplog):
+    core = RadiusClientCore([A], dead_time=100)
+    core.request(_build, 0.0)
+    (raw, source), = core.datagrams_to_send()
+    core.receive(_answer(raw, ma=False), source, 0.1)
+    core.handle_timer(1.0)
+    core.handle_timer(2.0)
+    assert not core.is_alive(0)
+    text = caplog.text
+    assert "to Access-Request dropped: missing Message-Authenticator" in text
+    assert "marked dead (every reply dropped: missing Message-Authenticator)" in text
+    assert "no answer" not in text

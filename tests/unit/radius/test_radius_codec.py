@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 
 import pytest
@@ -102,3 +103,34 @@ def test_reply_with_forged_message_authenticator_is_refused():
     pos = raw.index(b"\x50\x12")
     raw[pos + 2] ^= 0xFF
     assert codec.reply_verifies(request, bytes(raw)) is None
+
+
+def _status_reply(request: rp.AuthPacket, with_ma: bool) -> bytes:
+    reply = codec.decode(codec.encode_request(request), SECRET).CreateReply(
+        message_authenticator=with_ma)
+    reply.code = codec.ACCESS_ACCEPT
+    return bytes(reply.ReplyPacket())
+
+
+def test_status_server_reply_may_lack_message_authenticator():
+    """RFC 5997: stock FreeRADIUS answers Status-Server with an Accept without one; a valid
+    Response Authenticator proves the server alive.  One that is present must verify."""
+    probe = codec.status_server(SECRET, 7)
+    codec.encode_request(probe)
+    assert codec.check_reply(probe, _status_reply(probe, with_ma=False))[1] == ""
+    raw = bytearray(_status_reply(probe, with_ma=True))
+    raw[raw.index(b"\x50\x12") + 2] ^= 0xFF  # forged, with a fitting Response Authenticator
+    raw[4:20] = hashlib.md5(bytes(raw[:4]) + probe.authenticator + bytes(raw[20:])
+                            + SECRET).digest()
+    assert codec.check_reply(probe, bytes(raw)) == (None, "bad Message-Authenticator")
+
+
+def test_check_reply_names_the_check_that_failed():
+    request = _request()
+    codec.encode_request(request)
+    assert codec.check_reply(request, _reply(request, with_ma=False)) == (
+        None, "missing Message-Authenticator")
+    raw = bytearray(_reply(request))
+    raw[5] ^= 1  # inside the Response Authenticator
+    assert codec.check_reply(request, bytes(raw)) == (None, "bad Response Authenticator")
+    assert codec.check_reply(request, b"\x02" * 8) == (None, "malformed packet")
