@@ -75,6 +75,10 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     config, registry = _load(args.config)
     check_config_methods(registry, config, build_providers(config),  # as serve does
                          connection_providers)
+    from .config_warnings import config_warnings
+
+    for warning in config_warnings(config):
+        print(warning)
     print(f"{config.path}: OK ({len(config.connections)} connections, "
           f"{len(config.users)} local users)")
     return 0

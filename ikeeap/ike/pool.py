@@ -1,56 +1,92 @@
-"""Virtual IPv4 address pool for CP INTERNAL_IP4_ADDRESS; an identity keeps its address."""
+"""Virtual IPv4 address pool for CP INTERNAL_IP4_ADDRESS.
+
+Rules (what users of a VPN gateway expect):
+
+- never handed out: the network and broadcast addresses, and every ``reserved`` address
+  (the connection's DNS servers, the gateway's own address on the data plane);
+- concurrent SAs always get distinct addresses, even for one identity (two devices of one
+  user must not share an address once traffic flows);
+- an identity that reconnects after its SA is gone gets its previous address back while
+  nobody else took it.
+"""
 
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Iterable
 
 
 class AddressPool:
-    def __init__(self, network: ipaddress.IPv4Network):
+    def __init__(self, network: ipaddress.IPv4Network,
+                 reserved: Iterable[ipaddress.IPv4Address] = ()):
         self.network = network
-        self._free = iter(network.hosts())
-        self._released: list[ipaddress.IPv4Address] = []
-        self._by_identity: dict[str, ipaddress.IPv4Address] = {}
-        self._leased: dict[ipaddress.IPv4Address, int] = {}
+        self.reserved = frozenset(a for a in reserved if a in network)
+        self._fresh = iter(network.hosts())  # hosts() skips network and broadcast
+        self._last: dict[str, ipaddress.IPv4Address] = {}  # identity -> its previous address
+        self._owner: dict[ipaddress.IPv4Address, str] = {}  # the reverse of _last
+        self._returned: list[ipaddress.IPv4Address] = []  # released, remembered by nobody
+        self._leased: set[ipaddress.IPv4Address] = set()
 
     def acquire(self, identity: str) -> ipaddress.IPv4Address | None:
-        """An address for ``identity`` (the same one it had, if still known); None if exhausted."""
-        addr = self._by_identity.get(identity)
-        if addr is None:
+        """A free address for ``identity``, its previous one if free; None if exhausted."""
+        addr = self._last.get(identity)
+        if addr is None or addr in self._leased:
             addr = self._next_free()
             if addr is None:
                 return None
-            self._by_identity[identity] = addr
-        self._leased[addr] = self._leased.get(addr, 0) + 1
+            self._remember(identity, addr)
+        self._leased.add(addr)
         return addr
 
     def release(self, addr: ipaddress.IPv4Address) -> None:
-        count = self._leased.get(addr, 0) - 1
-        if count > 0:
-            self._leased[addr] = count
-            return
-        self._leased.pop(addr, None)
+        self._leased.discard(addr)
+        if addr not in self._owner and addr in self.network:
+            self._returned.append(addr)
 
     def reserve(self, identity: str, addr: ipaddress.IPv4Address) -> bool:
         """Lease ``addr`` to ``identity`` (a config reload carrying an established SA's
-        address over to the new pool); False if it is outside this pool."""
-        if addr not in self.network:
+        address over to the new pool); False if this pool cannot hand it out."""
+        if addr not in self.network or addr in self.reserved or addr in self._leased:
             return False
-        self._by_identity.setdefault(identity, addr)
-        self._leased[addr] = self._leased.get(addr, 0) + 1
+        if identity not in self._last:
+            self._remember(identity, addr)
+        self._leased.add(addr)
         return True
 
+    def _remember(self, identity: str, addr: ipaddress.IPv4Address) -> None:
+        """``addr`` is now the address ``identity`` gets back on its next login."""
+        previous = self._last.get(identity)
+        if previous is not None:
+            del self._owner[previous]
+            if previous not in self._leased:
+                self._returned.append(previous)
+        former_owner = self._owner.get(addr)
+        if former_owner is not None:
+            del self._last[former_owner]
+        self._last[identity], self._owner[addr] = addr, identity
+
     def _next_free(self) -> ipaddress.IPv4Address | None:
-        for addr in self._free:
-            if addr not in self._leased:  # reserved by reserve()
+        for addr in self._fresh:
+            if addr not in self._leased and addr not in self.reserved:
                 return addr
-        # Reuse an address nobody leases, forgetting its earlier owner.
-        for identity, addr in list(self._by_identity.items()):
-            if addr not in self._leased:
-                del self._by_identity[identity]
+        while self._returned:
+            addr = self._returned.pop()
+            if addr not in self._leased and addr not in self._owner:
                 return addr
-        return None
+        # Every address has an owner: take one nobody leases, forgetting its owner.
+        return next((a for a in self._owner if a not in self._leased), None)
 
     @property
     def leased(self) -> int:
         return len(self._leased)
+
+
+def addresses_in(texts: Iterable[str]) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses among configured strings (e.g. a connection's DNS servers)."""
+    found = []
+    for text in texts:
+        try:
+            found.append(ipaddress.IPv4Address(text))
+        except ValueError:
+            continue  # IPv6 DNS servers or names: nothing to keep out of an IPv4 pool
+    return found

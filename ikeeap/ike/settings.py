@@ -14,7 +14,7 @@ from ..config import ConnectionConfig
 from ..wire.constants import IdType
 from ..wire.payloads import IdPayload
 from .hardening import Hardening
-from .pool import AddressPool
+from .pool import AddressPool, addresses_in
 from .proposals import EspProposalSpec, IkeProposalSpec
 
 # (connection, IKE identity of the peer, peer address) -> an EapAuthenticator
@@ -41,7 +41,7 @@ class ResponderSettings:
     def __post_init__(self) -> None:
         for conn in self.connections:
             if conn.pool is not None and conn.name not in self.pools:
-                self.pools[conn.name] = AddressPool(conn.pool)
+                self.pools[conn.name] = AddressPool(conn.pool, addresses_in(conn.dns))
 
     def find_connection(self, auth: str, peer_id: str) -> ConnectionConfig | None:
         for conn in self.connections:

@@ -33,6 +33,8 @@ from .reload import apply_settings, carry_over, restart_notes
 from .service import ResponderService
 
 log = logging.getLogger("ikeeap.server")
+from ..config_warnings import config_warnings
+
 VERSION = "0.1.0"
 
 
@@ -57,6 +59,8 @@ class ServeApp:
         self.reactor = reactor
         self._overrides = (listen, port, nat_port, log_level)
         self.config, self._registry = load_checked(self.config_path)
+        for warning in config_warnings(self.config):
+            log.warning("%s", warning)
         self.credentials: Any = None
         self.bound: list[tuple[str, int]] = []
         self.started = time.time()

@@ -74,7 +74,7 @@ def split_pools(settings: ResponderSettings, worker: int, workers: int) -> None:
     for name, pool in list(settings.pools.items()):
         prefix = min(pool.network.max_prefixlen, pool.network.prefixlen + extra_bits)
         subnets = list(pool.network.subnets(new_prefix=prefix))
-        settings.pools[name] = AddressPool(subnets[worker % len(subnets)])
+        settings.pools[name] = AddressPool(subnets[worker % len(subnets)], pool.reserved)
 
 
 def encode_frame(data: bytes, local: Address, remote: Address) -> bytes:

@@ -4,6 +4,8 @@ is checked against it after EAP (the connection was chosen from the unauthentica
 
 from __future__ import annotations
 
+import ipaddress
+
 from ikeeap.eap.methods.mschapv2 import MsChapV2Method
 from ikeeap.eap.registry import MethodRegistry
 from ikeeap.initiator.loopback import run_login
@@ -38,7 +40,9 @@ def test_the_proved_identity_is_logged_in_and_leases_the_address(settings_factor
     sa = result.responder_sa
     assert (sa.identity, sa.eap_identity, sa.outer_identity) == ("alice", "carol", "alice")
     assert sa.virtual_ip is not None  # the client asked for one: leased to carol
-    assert str(settings.pools["eap"].acquire("carol")) == sa.virtual_ip
+    pool, leased = settings.pools["eap"], ipaddress.IPv4Address(sa.virtual_ip)
+    pool.release(leased)
+    assert pool.acquire("carol") == leased  # remembered as carol's address
 
 
 def test_a_tunnel_under_another_users_outer_identity_is_refused(settings_factory, client):

@@ -291,7 +291,7 @@ def test_virtual_ips_assigned_from_pool(settings, client):
     alice = loop.login(client(identity="alice"))
     bob = loop.login(client(identity="bob"))
     vips = {alice.result.virtual_ip, bob.result.virtual_ip}
-    assert vips == {"10.10.0.1", "10.10.0.2"}
+    assert vips == {"10.10.0.2", "10.10.0.3"}  # 10.10.0.1 is the DNS server
     assert alice.result.dns == ["10.10.0.1"]
     assert alice.result.child.ts_i == (f"{alice.result.virtual_ip}/32",)
     assert alice.responder_child.ts_i == alice.result.child.ts_i
