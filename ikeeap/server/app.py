@@ -77,6 +77,7 @@ class ServeApp:
 
     def start(self) -> list[tuple[str, int]]:
         listen, port, nat_port, _ = self._overrides
+        self._refuse_a_second_server()
         self._configure_logging(self.config)
         if self.config.certificates is not None:
             self.credentials = ensure_certificates(self.config.certificates,
@@ -112,6 +113,18 @@ class ServeApp:
     def _configure_logging(self, config: Config) -> None:
         level = self._overrides[3] or config.server.log_level
         configure_logging(level, config.sections.get("logging"))
+
+    def _refuse_a_second_server(self) -> None:
+        """Two servers on one state_dir would share keys and pseudonym stores, and the
+        second would run without a control socket: refuse before binding anything."""
+        from .control import control_socket_answers
+
+        control = self.config.sections.get("control")
+        path = control_socket_path(self.config)
+        if (control is None or control.enabled) and control_socket_answers(path):
+            raise OSError(f"another ikeeap is running with this state (its control socket "
+                          f"{path} answers): stop it, or give {self.config.path} its own "
+                          "state_dir")
 
     def _start_control(self) -> None:
         control = self.config.sections.get("control")

@@ -102,7 +102,7 @@ def listen_control(reactor: Any, path: Path, mode: int, target: ControlTarget) -
     """Listen on ``path`` (a stale socket file is replaced) with file mode ``mode``."""
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.is_socket():
-        if _answers(path):
+        if control_socket_answers(path):
             raise OSError(f"control socket {path} is in use by a running ikeeap")
         path.unlink()  # left behind by a crash
     old = os.umask(0o777 & ~mode)  # no window where the socket has looser permissions
@@ -115,7 +115,10 @@ def listen_control(reactor: Any, path: Path, mode: int, target: ControlTarget) -
     return port
 
 
-def _answers(path: Path) -> bool:
+def control_socket_answers(path: Path) -> bool:
+    """Whether a server listens on ``path`` (a socket file left by a crash does not)."""
+    if not path.is_socket():
+        return False
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
         try:
             sock.connect(str(path))

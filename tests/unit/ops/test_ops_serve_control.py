@@ -7,10 +7,12 @@ from __future__ import annotations
 import json
 import signal
 import stat
+import subprocess
+import sys
 import time
 
 import pytest
-from opsharness import USERS, ServerProcess, UdpPeer, write_config
+from opsharness import HOST, USERS, ServerProcess, UdpPeer, free_udp_port, write_config
 
 from ikeeap.initiator.initiator import InitiatorState
 
@@ -95,3 +97,15 @@ def test_reload_adds_a_user_keeps_sas_and_a_broken_reload_changes_nothing(server
         time.sleep(0.05)
     assert _login(server, "erin", "erin-pw").ini.state == InitiatorState.ESTABLISHED
     assert first_id in {v["id"] for v in server.ctl("list-sas")}
+
+
+def test_a_second_server_on_the_same_state_refuses_to_start(server):
+    """It used to keep running without a control socket; now it exits with one line."""
+    second = subprocess.run(
+        [sys.executable, "-m", "ikeeap", "serve", "--config", str(server.config),
+         "--listen", HOST, "--port", str(free_udp_port()), "--nat-port", str(free_udp_port())],
+        capture_output=True, text=True, timeout=30, check=False)
+    assert second.returncode == 1, second.stdout + second.stderr
+    assert "another ikeeap is running with this state" in second.stderr
+    assert "Traceback" not in second.stderr
+    assert server.proc.poll() is None  # the first one is untouched
