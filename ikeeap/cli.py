@@ -28,7 +28,23 @@ def _load(path: str) -> tuple[Config, object]:
     return config, registry
 
 
-def _print_client_help(config: Config, ca_path: Path, bound: list[tuple[str, int]]) -> None:
+# What a strongSwan client writes as local.auth for a server method, by EAP type; a
+# pass-through (type None, e.g. "radius") lets the AAA server choose: plain "eap".
+_CLIENT_AUTH = {4: "eap-md5", 6: "eap-gtc", 13: "eap-tls", 18: "eap-sim", 21: "eap-ttls",
+                23: "eap-aka", 26: "eap-mschapv2", 52: "eap-pwd"}
+
+
+def client_auth_hint(registry: object, method: str) -> str:
+    """The client-side ``local.auth`` for the server method ``method``."""
+    try:  # the class attribute: no instance (a TLS method would want its files)
+        eap_type = getattr(registry.get(method), "eap_type", None)  # type: ignore[attr-defined]
+    except Exception:  # noqa: BLE001 - unknown or odd plugin: let the client choose
+        eap_type = None
+    return _CLIENT_AUTH.get(eap_type, "eap") if eap_type is not None else "eap"
+
+
+def _print_client_help(config: Config, ca_path: Path, bound: list[tuple[str, int]],
+                       registry: object = None) -> None:
     demo = config.users.get("demo", {}).get("password")
     eap = next((c for c in config.connections if c.auth == "eap"), None)
     print("ikeeap is listening on " + ", ".join(f"{h}:{p}/udp" for h, p in bound))
@@ -38,8 +54,9 @@ def _print_client_help(config: Config, ca_path: Path, bound: list[tuple[str, int
         print(f"  EAP methods     : {', '.join(eap.eap_methods)}  (connection {eap.name!r})")
     if demo:  # only the shipped demo account's password is ever printed
         print(f"  demo user       : demo / {demo}")
-    print("  strongSwan client (swanctl.conf): remote_addrs = <this host>, local.auth = eap-"
-          f"{eap.eap_methods[0] if eap else 'mschapv2'}, remote.id = {config.server.identity},"
+    auth = client_auth_hint(registry, eap.eap_methods[0]) if eap else "eap-mschapv2"
+    print(f"  strongSwan client (swanctl.conf): remote_addrs = <this host>, local.auth = {auth},"
+          f" remote.id = {config.server.identity},"
           " remote.auth = pubkey, CA in /etc/swanctl/x509ca/  (see README.md)")
     sys.stdout.flush()
 
@@ -53,7 +70,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     def started(app, bound) -> None:
         if app.credentials is not None:
-            _print_client_help(app.config, app.credentials.ca_path, bound)
+            _print_client_help(app.config, app.credentials.ca_path, bound, app.registry)
 
     # ServeApp does what serve always did (RADIUS, LDAP pools, sockets) plus the control
     # socket, metrics, audit log and reload; the twistd plugin uses it too.

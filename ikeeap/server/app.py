@@ -73,6 +73,10 @@ class ServeApp:
         self.metrics: Any = None
         self.metrics_address: str | None = None
 
+    @property
+    def registry(self) -> MethodRegistry:
+        return self._registry
+
     # ---- start / stop ---------------------------------------------------------------------
 
     def start(self) -> list[tuple[str, int]]:
