@@ -31,6 +31,7 @@ SUBSYSTEM_LOGGERS = {
 }
 TEXT_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 _PREFIX = re.compile(r"^\[([0-9a-f]{8}) ([^\]\s]+):(\d+)\]\s*")
+_PEER_ONLY = re.compile(r"^\[[^\]\s]+:\d+\]\s*")  # "[ip:port]" of EapContext.info
 _MARK = "_ikeeap_handler"
 
 
@@ -44,8 +45,11 @@ class SaContextFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         label = sa_context.get()
-        if label and not _PREFIX.match(record.getMessage()):
-            record.msg = f"{label} {record.msg}"
+        if not label:
+            return True
+        message = record.getMessage()
+        if not _PREFIX.match(message):  # the SA prefix replaces a bare peer prefix
+            record.msg, record.args = f"{label} {_PEER_ONLY.sub('', message, count=1)}", None
         return True
 
 

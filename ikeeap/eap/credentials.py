@@ -45,11 +45,30 @@ class PasswordLookup(Protocol):
     def get_credential(self, user: str) -> Awaitable[UserCredential | None]: ...
 
 
+@dataclass(frozen=True)
+class Verdict:
+    """A password check's answer: truthy only when accepted.  ``reason`` says why not, for
+    the log and the audit line only (the peer learns nothing but failure)."""
+
+    accepted: bool
+    reason: str = ""
+
+    def __bool__(self) -> bool:
+        return self.accepted
+
+
+def refusal_reason(verdict: object, default: str) -> str:
+    """Why a verifier refused (a plugin's plain False carries no reason)."""
+    reason = verdict.reason if isinstance(verdict, Verdict) else ""
+    return reason or default
+
+
 @runtime_checkable
 class PasswordVerifier(Protocol):
-    """Checks a cleartext password; True only for a correct, non-empty password."""
+    """Checks a cleartext password; truthy only for a correct, non-empty password (a bool,
+    or a :class:`Verdict` that says why it refused)."""
 
-    def verify(self, user: str, password: str) -> Awaitable[bool]: ...
+    def verify(self, user: str, password: str) -> Awaitable[bool | Verdict]: ...
 
 
 @dataclass(frozen=True)
@@ -93,18 +112,19 @@ class LocalUserStore:
     async def get_credential(self, user: str) -> UserCredential | None:
         return self._users.get(user)
 
-    async def verify(self, user: str, password: str) -> bool:
+    async def verify(self, user: str, password: str) -> Verdict:
         """Constant-time check; unknown users cost the same as wrong passwords."""
         cred = self._users.get(user)
         offered_hash = nt_password_hash(password or "")  # same work for every outcome
         if not password or cred is None:
             hmac.compare_digest(_DUMMY_HASH, offered_hash)
-            return False
+            return Verdict(False, "empty password" if not password else
+                           f"unknown user {user!r} (local)")
         if cred.password is not None:
-            return hmac.compare_digest(cred.password.encode("utf-8"), password.encode("utf-8"))
-        if cred.nt_hash is not None:
-            return hmac.compare_digest(cred.nt_hash, offered_hash)
-        return False
+            ok = hmac.compare_digest(cred.password.encode("utf-8"), password.encode("utf-8"))
+        else:
+            ok = cred.nt_hash is not None and hmac.compare_digest(cred.nt_hash, offered_hash)
+        return Verdict(True) if ok else Verdict(False, f"wrong password for {user!r} (local)")
 
 
 def _parse_user(name: str, entry: Mapping[str, Any]) -> UserCredential:

@@ -8,6 +8,7 @@ call fails at once (:class:`PoolBusy`) instead of queueing logins behind a dead 
 
 from __future__ import annotations
 
+import contextvars
 import logging
 from typing import Any, Callable
 
@@ -42,7 +43,10 @@ class BlockingPool:
                         self.outstanding)
             return defer.fail(PoolBusy(f"{self.name} thread pool full"))
         self.outstanding += 1
-        d = deferToThreadPool(self._reactor, self._pool, fn, *args)
+        # the caller's context (the SA whose login this is) goes along: backend lines logged
+        # in the thread carry the SA prefix too
+        d = deferToThreadPool(self._reactor, self._pool, contextvars.copy_context().run, fn,
+                              *args)
 
         def finished(result: Any) -> Any:
             self.outstanding -= 1

@@ -22,6 +22,7 @@ import math
 import ssl
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from enum import Enum
 
 import ldap3
@@ -46,6 +47,12 @@ class CheckResult(Enum):
     ACCEPT = "accept"
     REJECT = "reject"
     UNAVAILABLE = "unavailable"  # no server gave an answer in time
+
+
+@dataclass(frozen=True)
+class LdapVerdict:
+    result: CheckResult
+    reason: str = ""  # why not ACCEPT: for the log and the audit line
 
 
 class _ServerUnusable(Exception):
@@ -86,44 +93,53 @@ class LdapDirectory:
 
     def check_password(self, user: str, password: str) -> CheckResult:
         """ACCEPT only for exactly one matching entry, a successful bind and the group."""
+        return self.check(user, password).result
+
+    def check(self, user: str, password: str) -> LdapVerdict:
+        """:meth:`check_password` with the reason of a refusal."""
         if not password or not user:
             log.info("LDAP: empty user name or password refused before any bind")
-            return CheckResult.REJECT
+            return LdapVerdict(CheckResult.REJECT, "empty user name or password")
         if len(user) > MAX_USER_LENGTH or len(password) > MAX_PASSWORD_LENGTH:
             log.info("LDAP: over-long user name or password refused")
-            return CheckResult.REJECT
+            return LdapVerdict(CheckResult.REJECT, "over-long user name or password")
         deadline = self._clock() + self.config.timeout
+        problems: list[str] = []
         for address in self.config.servers:
-            remaining = deadline - self._clock()
-            if remaining <= 0:
+            if deadline - self._clock() <= 0:
+                problems.append(f"no time left for {address.url}")
                 break
             try:
                 return self._check_on(address, user, password, deadline)
             except _ServerUnusable as exc:
-                log.warning("LDAP server %s unusable: %s", address.url, exc)
+                problems.append(f"{address.url}: {exc}")
             except (LDAPException, OSError) as exc:
-                log.warning("LDAP server %s failed: %s", address.url, type(exc).__name__)
-        log.warning("LDAP: no directory server answered for %r within %.1fs", user,
-                    self.config.timeout)
-        return CheckResult.UNAVAILABLE
+                problems.append(f"{address.url}: {type(exc).__name__}: {exc}")
+            log.warning("LDAP server %s", problems[-1])
+        why = "; ".join(problems) or "no server configured"
+        log.warning("LDAP: no directory server could check %r (%s)", user, why)
+        return LdapVerdict(CheckResult.UNAVAILABLE, f"directory unavailable ({why})")
 
     # -- one server ---------------------------------------------------------------------
 
     def _check_on(self, address: LdapServerAddress, user: str, password: str,
-                  deadline: float) -> CheckResult:
+                  deadline: float) -> LdapVerdict:
         cfg = self.config
         service = self._open(address, cfg.bind_dn, cfg.bind_password, deadline)
         try:
-            dn = self._find_user(service, user)
+            dn, found = self._find_user(service, user)
             if dn is None:
-                return CheckResult.REJECT
+                return LdapVerdict(CheckResult.REJECT, f"{found} entries match {user!r} "
+                                   "(exactly one required)" if found else
+                                   f"unknown user {user!r} (ldap)")
             if not self._bind_as(address, dn, password, deadline):
                 log.info("LDAP: wrong password for %r", user)
-                return CheckResult.REJECT
+                return LdapVerdict(CheckResult.REJECT, f"wrong password for {user!r} (ldap)")
             if cfg.group_dn and not self._is_member(service, dn):
                 log.info("LDAP: %r is not a member of %s", user, cfg.group_dn)
-                return CheckResult.REJECT
-            return CheckResult.ACCEPT
+                return LdapVerdict(CheckResult.REJECT, f"{user!r} is not a member of "
+                                   f"{cfg.group_dn}")
+            return LdapVerdict(CheckResult.ACCEPT)
         finally:
             _unbind(service)
 
@@ -137,8 +153,9 @@ class LdapDirectory:
                              min(self.config.connect_timeout, remaining), receive_timeout)
         conn.open()
         if self.config.tls == "starttls" and not address.use_ssl and not conn.start_tls():
+            detail = (conn.result or {}).get("description") or conn.result
             _unbind(conn)
-            raise _ServerUnusable(f"StartTLS refused: {conn.result}")
+            raise _ServerUnusable(f"StartTLS refused: {detail}")
         if not conn.bind():
             code = (conn.result or {}).get("result")
             _unbind(conn)
@@ -146,7 +163,8 @@ class LdapDirectory:
             raise _ServerUnusable(f"{what} bind failed (result {code})")
         return conn
 
-    def _find_user(self, service: ldap3.Connection, user: str) -> str | None:
+    def _find_user(self, service: ldap3.Connection, user: str) -> tuple[str | None, int]:
+        """(the DN of the one entry that matches, how many matched)."""
         ldap_filter = self.config.filter.format(user=escape_filter_chars(user))
         ok = service.search(self.config.base_dn, ldap_filter, search_scope=ldap3.SUBTREE,
                             attributes=[], size_limit=2)
@@ -156,8 +174,8 @@ class LdapDirectory:
         entries = [e for e in service.response or [] if e.get("type") == "searchResEntry"]
         if len(entries) != 1:
             log.info("LDAP: %d entries match %r (exactly one required)", len(entries), user)
-            return None
-        return str(entries[0]["dn"])
+            return None, len(entries)
+        return str(entries[0]["dn"]), 1
 
     def _bind_as(self, address: LdapServerAddress, dn: str, password: str,
                  deadline: float) -> bool:

@@ -13,6 +13,8 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from .config import LdapConfig
+from ikeeap.eap.credentials import Verdict
+
 from .directory import CheckResult, ConnectionFactory, LdapDirectory
 
 log = logging.getLogger("ikeeap.backends.ldap")
@@ -29,14 +31,16 @@ class LdapPasswordVerifier:
         self._run_blocking = run_blocking
         self._directory = LdapDirectory(config, connect)
 
-    async def verify(self, user: str, password: str) -> bool:
+    async def verify(self, user: str, password: str) -> Verdict:
         if not user or not password:  # refused before anything reaches a thread or a bind
             log.info("LDAP: empty user name or password refused")
-            return False
+            return Verdict(False, "empty user name or password")
         try:
-            result = await self._run_blocking(self._directory.check_password, user, password)
+            verdict = await self._run_blocking(self._directory.check, user, password)
         except Exception as exc:  # pool full, cancelled, bug: a clean refusal, never a raise
-            log.warning("LDAP check for %r did not complete: %s", user,
-                        str(exc) or type(exc).__name__)
-            return False
-        return result is CheckResult.ACCEPT
+            why = str(exc) or type(exc).__name__
+            log.warning("LDAP check for %r did not complete: %s", user, why)
+            return Verdict(False, f"LDAP check did not complete: {why}")
+        if verdict.result is CheckResult.ACCEPT:
+            return Verdict(True)
+        return Verdict(False, verdict.reason)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ikeeap.eap.credentials import Providers
+from ikeeap.eap.credentials import Providers, refusal_reason
 from ikeeap.eap.method import BaseMethod, EapContext, EapStep
 from ikeeap.eap.methods._common import split_type
 from ikeeap.eap.packet import EapType
@@ -68,6 +68,7 @@ class GtcMethod(BaseMethod):
         verifier = self._providers(ctx).verifier
         if verifier is None:
             return EapStep.failure("EAP-GTC: no password verifier configured")
-        if await verifier.verify(user, password):
+        verdict = await verifier.verify(user, password)
+        if verdict:
             return EapStep.success()
-        return EapStep.failure("EAP-GTC authentication failed")
+        return EapStep.failure(f"EAP-GTC: {refusal_reason(verdict, 'password refused')}")

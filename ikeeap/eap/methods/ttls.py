@@ -30,7 +30,7 @@ import functools
 from typing import Any
 
 from ikeeap.eap.authenticator import EapAuthenticator, EapOutput
-from ikeeap.eap.credentials import Providers
+from ikeeap.eap.credentials import Providers, refusal_reason
 from ikeeap.eap.method import EapContext, EapStep
 from ikeeap.eap.methods.ttls_avp import (
     AVP_EAP_MESSAGE, AVP_USER_NAME, AVP_USER_PASSWORD, Avp, AvpError, encode_avp, parse_avps,
@@ -129,8 +129,10 @@ class TtlsMethod(TlsBasedMethod):
         verifier = self._providers(ctx).verifier
         if verifier is None or not user or not password or "\x00" in password:
             return EapStep.failure("EAP-TTLS/PAP: cannot verify")
-        if not await verifier.verify(user, password):
-            return EapStep.failure(f"EAP-TTLS/PAP authentication of {user!r} failed")
+        verdict = await verifier.verify(user, password)
+        if not verdict:
+            return EapStep.failure(f"EAP-TTLS/PAP authentication of {user!r} failed: "
+                                   f"{refusal_reason(verdict, 'password refused')}")
         ctx.info("EAP-TTLS/PAP: %r authenticated", user)
         return self._succeed(user_octets)
 

@@ -71,7 +71,7 @@ def test_empty_password_refused_before_any_connection():
     assert LdapDirectory(_config(), factory).check_password("alice", "") is CheckResult.REJECT
     assert factory.calls == []
     verifier = LdapPasswordVerifier(_config(), _must_not_run, factory)
-    assert asyncio.run(verifier.verify("alice", "")) is False
+    assert not asyncio.run(verifier.verify("alice", ""))
 
 
 @pytest.mark.parametrize("user", ["*", "alice)(uid=*", "al*", "alice)(|(uid=*"])
@@ -122,10 +122,32 @@ async def _pool_full(fn, *args):
 
 def test_verifier_runs_check_through_injected_executor():
     verifier = LdapPasswordVerifier(_config(), _to_thread, Factory())
-    assert asyncio.run(verifier.verify("alice", "alice-pw")) is True
-    assert asyncio.run(verifier.verify("alice", "wrong")) is False
+    assert asyncio.run(verifier.verify("alice", "alice-pw"))
+    assert not asyncio.run(verifier.verify("alice", "wrong"))
 
 
 def test_verifier_refuses_cleanly_when_the_pool_fails():
     verifier = LdapPasswordVerifier(_config(), _pool_full, Factory())
-    assert asyncio.run(verifier.verify("alice", "alice-pw")) is False
+    verdict = asyncio.run(verifier.verify("alice", "alice-pw"))
+    assert not verdict and verdict.reason == "LDAP check did not complete: ldap thread pool full"
+
+
+@pytest.mark.parametrize("user, password, config, reason", [
+    ("alice", "bob-pw", {}, "wrong password for 'alice' (ldap)"),
+    ("nobody", "x", {}, "unknown user 'nobody' (ldap)"),
+    ("twin", "a", {"filter": "(cn={user})"}, "2 entries match 'twin' (exactly one required)"),
+    ("bob", "bob-pw", {"group_dn": GROUP}, f"'bob' is not a member of {GROUP}"),
+])
+def test_each_refusal_says_why(user, password, config, reason):
+    """The audit line used to say "authentication failed" whatever happened."""
+    verdict = LdapDirectory(_config(**config), Factory()).check(user, password)
+    assert verdict.result is CheckResult.REJECT and verdict.reason == reason
+
+
+def test_an_unreachable_directory_is_not_reported_as_a_timeout(caplog):
+    servers = (parse_server_url("ldap://dead", "none"),)
+    verdict = LdapDirectory(_config(servers=servers), Factory(down=("dead",))).check(
+        "alice", "alice-pw")
+    assert verdict.result is CheckResult.UNAVAILABLE
+    assert verdict.reason.startswith("directory unavailable (ldap://dead:389: ")
+    assert "within" not in caplog.text

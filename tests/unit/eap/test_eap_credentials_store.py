@@ -26,19 +26,21 @@ def test_lookup_returns_password_or_nt_hash(store: LocalUserStore) -> None:
 
 
 @pytest.mark.parametrize(
-    ("user", "password", "ok"),
+    ("user", "password", "reason"),
     [
-        ("alice", "secret", True),
-        ("alice", "Secret", False),
-        ("alice", "", False),
-        ("bob", "clientPass", True),
-        ("bob", "clientpass", False),
-        ("mallory", "secret", False),
-        ("mallory", "", False),
+        ("alice", "secret", None),
+        ("alice", "Secret", "wrong password for 'alice' (local)"),
+        ("alice", "", "empty password"),
+        ("bob", "clientPass", None),
+        ("bob", "clientpass", "wrong password for 'bob' (local)"),
+        ("mallory", "secret", "unknown user 'mallory' (local)"),
+        ("mallory", "", "empty password"),
     ],
 )
-def test_verify(store: LocalUserStore, user: str, password: str, ok: bool) -> None:
-    assert run(store.verify(user, password)) is ok
+def test_verify(store: LocalUserStore, user: str, password: str, reason: str | None) -> None:
+    verdict = run(store.verify(user, password))
+    assert bool(verdict) is (reason is None)
+    assert verdict.reason == (reason or "")
 
 
 def test_credential_repr_hides_secrets() -> None:

@@ -63,3 +63,23 @@ def test_pools_factory_gives_one_pool_per_name():
         assert pools("other", 1, 0).__self__ is not pools("ldap", 2, 4).__self__
     finally:
         pools.stop()
+
+
+def test_the_callers_sa_context_reaches_the_thread():
+    """Backend lines logged in the thread (LDAP) carry the SA prefix of the login."""
+    from ikeeap.logs import sa_context
+
+    reactor = QueueReactor()
+    pool = BlockingPool(reactor, "ctx-test", threads=1)
+    try:
+        token = sa_context.set("[0123abcd 198.51.100.2:500]")
+        try:
+            d = pool.run(sa_context.get)
+        finally:
+            sa_context.reset(token)
+        results: list[object] = []
+        d.addCallback(results.append)
+        reactor.run_one()
+        assert results == ["[0123abcd 198.51.100.2:500]"]
+    finally:
+        pool.stop()
