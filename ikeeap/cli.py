@@ -14,16 +14,11 @@ DEFAULT_CONFIG = "conf/ikeeap.toml"
 
 
 def _load(path: str) -> tuple[Config, object]:
-    from .runtime import load_registry
+    """The checked config and its method registry; ConfigError with every problem."""
+    from .config_check import collect_problems
 
-    # The plugin dirs are named in the config itself: read it once for them, then validate
-    # the connections' method names against everything found (plugins included).
-    registry = load_registry(load_config(path))
-    config = load_config(path, known_methods=set(registry.names()))
-    from .eap.mutual import eap_only_problems
-
-    problems = eap_only_problems(config, registry)  # RFC 5998: needs the registry's methods
-    if problems:
+    config, registry, problems = collect_problems(path)
+    if problems or config is None:
         raise ConfigError(problems)
     return config, registry
 
@@ -85,13 +80,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
-    from .backends.providers import connection_providers
-    from .eap.plugin_checks import check_config_methods
-    from .runtime import build_providers
-
-    config, registry = _load(args.config)
-    check_config_methods(registry, config, build_providers(config),  # as serve does
-                         connection_providers)
+    config, _registry = _load(args.config)  # every problem at once, as serve checks them
     from .config_warnings import config_warnings
 
     for warning in config_warnings(config):

@@ -325,14 +325,24 @@ def _read_users(r: ConfigReader, doc: dict) -> dict[str, dict[str, str]]:
 
 def load_config(path: str | Path, known_methods: set[str] | None = None) -> Config:
     """Read and validate a config file; raises ConfigError listing every problem."""
+    config, problems = read_config(path, known_methods)
+    if problems or config is None:
+        raise ConfigError(problems)
+    return config
+
+
+def read_config(path: str | Path, known_methods: set[str] | None = None
+                ) -> tuple[Config | None, list[str]]:
+    """The config as far as it could be read, and every problem found (None: the file could
+    not be read or parsed at all), so check-config can go on and report the rest."""
     path = Path(path).resolve()
     r = ConfigReader(path)
     try:
         doc = tomllib.loads(path.read_text())
     except OSError as exc:
-        raise ConfigError([f"{path}: cannot read: {exc.strerror}"]) from None
+        return None, [f"{path}: cannot read: {exc.strerror}"]
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError([f"{path}: {exc}"]) from None
+        return None, [f"{path}: {exc}"]
     r.unknown_keys(doc, "", {"server", "certificates", "proposals", "connections", "users",
                              "users_file", "plugins", "methods", *SECTION_PARSERS})
     server = _read_server(r, r.get(doc, "", "server", dict, {}))
@@ -360,11 +370,10 @@ def load_config(path: str | Path, known_methods: set[str] | None = None) -> Conf
         if conn.password_backend != "local" and sections.get(conn.password_backend) is None:
             r.problem(f"connections[{i}].password_backend",
                       f"{conn.password_backend!r} needs a [{conn.password_backend}] table")
-    if r.problems:
-        raise ConfigError(r.problems)
-    return Config(
+    config = Config(
         path=path, server=server, certificates=certs, ike_proposals=ike, esp_proposals=esp,
         connections=connections, users=users,
         plugin_dirs=plugin_dirs, methods=r.get(doc, "", "methods", dict, {}),
         sections=sections,
     )
+    return config, r.problems

@@ -40,14 +40,10 @@ VERSION = "0.1.0"
 
 def load_checked(path: str | Path) -> tuple[Config, Any]:
     """Load and validate a config exactly as check-config does (same errors)."""
-    from ..backends.providers import connection_providers
     from ..cli import _load
-    from ..eap.plugin_checks import check_config_methods
-    from ..runtime import build_providers
 
     config, registry = _load(str(path))
     assert isinstance(registry, MethodRegistry)
-    check_config_methods(registry, config, build_providers(config), connection_providers)
     return config, registry
 
 
