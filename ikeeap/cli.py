@@ -1,4 +1,7 @@
-"""The ``ikeeap`` command: serve, check-config, plugins."""
+"""ikeeap: an IKEv2 responder that logs remote-access users in with EAP.
+
+Commands: serve, check-config, plugins, status, list-sas, terminate, reload, radius-front,
+bench.  `ikeeap COMMAND --help` describes each."""
 
 from __future__ import annotations
 
@@ -87,7 +90,16 @@ def cmd_check_config(args: argparse.Namespace) -> int:
         print(warning)
     print(f"{config.path}: OK ({len(config.connections)} connections, "
           f"{len(config.users)} local users)")
-    return 0
+    if not args.probe:
+        return 0
+    from .probe import probe_all
+
+    results = probe_all(config)
+    for result in results:
+        print(result.line())
+    if not results:
+        print("probe: no RADIUS or LDAP server configured")
+    return 0 if all(r.ok for r in results) else 3
 
 
 def cmd_radius_front(args: argparse.Namespace) -> int:
@@ -115,7 +127,8 @@ def _setup_logging(level: str) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="ikeeap", description=__doc__)
+    parser = argparse.ArgumentParser(prog="ikeeap", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="run the IKEv2 responder")
     serve.add_argument("--listen", action="append", help="address to bind (repeatable)")
@@ -130,19 +143,27 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_bench_arguments(bench)
     bench.set_defaults(func=cmd_bench)
-    check = sub.add_parser("check-config", help="validate a configuration file")
+    check = sub.add_parser("check-config", help="validate a configuration file",
+                           description="Report every problem of a configuration as "
+                           "file:key: what is wrong. Contacts no server unless --probe.")
+    check.add_argument("--probe", action="store_true",
+                       help="also ask each RADIUS server (Status-Server) and LDAP server "
+                       "(TLS and service bind) whether it answers")
     check.set_defaults(func=cmd_check_config)
     plugins = sub.add_parser("plugins", help="list the EAP methods found")
     plugins.set_defaults(func=cmd_plugins)
     front = sub.add_parser("radius-front", help="serve the EAP methods over RADIUS (tests)")
-    front.add_argument("--listen", default="127.0.0.1", help="address to bind")
-    front.add_argument("--port", type=int, default=1812, help="UDP port")
+    front.add_argument("--listen", default="127.0.0.1",
+                       help="address to bind (default: 127.0.0.1)")
+    front.add_argument("--port", type=int, default=1812, help="UDP port (default: 1812)")
     front.add_argument("--secret", required=True, help="RADIUS shared secret")
     front.add_argument("--connection", help="EAP connection whose methods to host")
     front.add_argument("--log-level", choices=["debug", "info", "warning", "error"])
     front.set_defaults(func=cmd_radius_front)
     for p in (serve, check, plugins, front):
-        p.add_argument("--config", "-c", default=DEFAULT_CONFIG, help="TOML configuration")
+        p.add_argument("--config", "-c", default=DEFAULT_CONFIG,
+                       help=f"TOML configuration (default: {DEFAULT_CONFIG}, relative to "
+                       "the current directory)")
     from .control_cli import add_control_commands
 
     add_control_commands(sub, DEFAULT_CONFIG)  # status, list-sas, terminate, reload
@@ -153,6 +174,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
+    except BrokenPipeError:  # `ikeeap list-sas | head`: the reader has what it wanted
+        _silence_stdout()
+        return 0
     except ConfigError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
@@ -163,6 +187,16 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:
         print(f"ikeeap: {exc}", file=sys.stderr)
         return 1
+
+
+def _silence_stdout() -> None:
+    """Python would print 'Broken pipe' flushing stdout at exit: point it at /dev/null."""
+    import os
+
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except OSError:
+        pass
 
 
 if __name__ == "__main__":

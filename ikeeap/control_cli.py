@@ -43,14 +43,25 @@ def _socket(args: argparse.Namespace) -> str:
 
 def _run(args: argparse.Namespace, cmd: str, renderer: Any, **kw: Any) -> int:
     try:
-        result = call(_socket(args), cmd, **kw)
+        path = _socket(args)
+    except OSError as exc:  # the config that names the socket is missing or unreadable
+        print(f"ikeeap {cmd}: cannot read the configuration {args.config}: "
+              f"{exc.strerror or exc} (give --config or --socket)", file=sys.stderr)
+        return 1
+    except ValueError as exc:  # not TOML
+        print(f"ikeeap {cmd}: cannot read the configuration {args.config}: {exc}",
+              file=sys.stderr)
+        return 1
+    try:
+        result = call(path, cmd, **kw)
     except ControlError as exc:
         print(f"ikeeap {cmd}: {exc}", file=sys.stderr)
         for problem in exc.problems:
             print(problem, file=sys.stderr)
         return 2
-    except (OSError, ValueError) as exc:  # no socket, or an unreadable config file
-        print(f"ikeeap {cmd}: cannot reach the control socket: {exc}", file=sys.stderr)
+    except (OSError, ValueError) as exc:  # no server listening there
+        print(f"ikeeap {cmd}: cannot reach the control socket {path}: {exc} (is ikeeap "
+              "serve running?)", file=sys.stderr)
         return 1
     print(json.dumps(result, indent=2) if args.json else renderer(result))
     _last_result.clear()

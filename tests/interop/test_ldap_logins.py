@@ -8,6 +8,8 @@ successful login also proves failover.  ikeeap's LDAP calls run on its dedicated
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 import threading
 import time
 
@@ -142,3 +144,18 @@ def test_slow_directory_fails_within_bound_while_others_log_in(
     assert "received AUTHENTICATION_FAILED notify" in slow.log_text()
     assert 1.5 < timings["slow"] < 8.0, timings  # response_timeout 2 s, timeout 3 s
     assert "LDAP server ldap://127.0.0.1:38989: LDAPSocketReceiveError" in server.log()
+
+
+def test_check_config_probe_binds_to_slapd_over_starttls(ikeeap, topology):
+    """--probe: the closed first server FAILED with its error, slapd OK (StartTLS, service
+    bind); the exit code says that one server failed."""
+    server = ikeeap()
+    out = subprocess.run(["ip", "netns", "exec", str(topology.responder_ns), sys.executable,
+                          "-m", "ikeeap", "check-config", "--probe", "--config",
+                          str(server.config_path)],
+                         capture_output=True, text=True, timeout=60, check=False)
+    lines = [line for line in out.stdout.splitlines() if line.startswith("probe ldap")]
+    assert len(lines) == 2, out.stdout + out.stderr
+    assert ": FAILED (" in lines[0] and lines[1].endswith(
+        ": OK (TLS starttls, service bind accepted)"), lines
+    assert out.returncode == 3

@@ -7,6 +7,7 @@ namespace, next to ``ikeeap serve`` (method "radius", RFC 3579 pass-through).
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -205,3 +206,20 @@ def test_status_server_probes_keep_the_stock_freeradius_alive(spawn, topology, t
     assert len(ini.established_sas()) == 1, server.log()
     log = server.log()
     assert "marked dead" not in log and "dropped" not in log, log
+
+
+def test_check_config_probe_gets_a_verdict_from_freeradius(spawn, topology, tmp_path,
+                                                           freeradius):
+    """check-config --probe against Debian's FreeRADIUS: OK for it, FAILED for a closed port."""
+    directory = tmp_path / "probe"
+    directory.mkdir()
+    path = IkeeapConfig(topology.responder_addr, eap_methods=("radius",)).write(directory)
+    path.write_text(path.read_text() + "\n" + radius_toml(
+        [("127.0.0.1", AUTH_PORT), ("127.0.0.1", AUTH_PORT + 50)], timeout=0.5, retries=0,
+        accounting=False))
+    out = subprocess.run(["ip", "netns", "exec", str(topology.responder_ns), sys.executable,
+                          "-m", "ikeeap", "check-config", "--probe", "--config", str(path)],
+                         capture_output=True, text=True, timeout=30, check=False)
+    assert out.returncode == 3, out.stdout + out.stderr
+    assert f"probe radius 127.0.0.1:{AUTH_PORT}: OK (Status-Server answered in" in out.stdout
+    assert f"probe radius 127.0.0.1:{AUTH_PORT + 50}: FAILED (no answer" in out.stdout

@@ -120,6 +120,18 @@ class LdapDirectory:
         log.warning("LDAP: no directory server could check %r (%s)", user, why)
         return LdapVerdict(CheckResult.UNAVAILABLE, f"directory unavailable ({why})")
 
+    def probe(self, address: LdapServerAddress) -> str:
+        """"" when ``address`` accepts a connection with the configured TLS and the service
+        account's bind (check-config --probe), else what went wrong."""
+        try:
+            _unbind(self._open(address, self.config.bind_dn, self.config.bind_password,
+                               self._clock() + self.config.timeout))
+        except _ServerUnusable as exc:
+            return str(exc)
+        except (LDAPException, OSError) as exc:
+            return f"{type(exc).__name__}: {exc}"
+        return ""
+
     # -- one server ---------------------------------------------------------------------
 
     def _check_on(self, address: LdapServerAddress, user: str, password: str,
