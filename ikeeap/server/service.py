@@ -15,6 +15,7 @@ from ..ike.events import (
 from ..ike.responder import Responder
 from ..logs import sa_context, sa_label
 from .fastpath import start_step
+from .pktinfo import PktinfoUdpPort, is_wildcard
 from .udp import Address, IkeDatagramProtocol
 
 log = logging.getLogger("ikeeap.server")
@@ -30,6 +31,7 @@ class ResponderService:
         # Called with every core event (accounting, metrics); a failing listener is logged.
         self.listeners = list(listeners or [])
         self._protocols: dict[Address, IkeDatagramProtocol] = {}
+        self._wildcards: dict[tuple[bool, int], PktinfoUdpPort] = {}  # (IPv6?, port)
         self._ports: list[Any] = []
         self._timer: Any = None
         self._timer_at: float | None = None
@@ -38,7 +40,15 @@ class ResponderService:
         self.on_eap_step: Callable[[str, float, bool], None] | None = None
 
     def listen(self, host: str, port: int) -> Address:
-        """Bind one UDP socket; returns the bound (address, port) (port 0 picks one)."""
+        """Bind one UDP socket; returns the bound (address, port) (port 0 picks one).
+
+        On a wildcard address the socket reports each datagram's real destination, which the
+        core then sees as ``local`` (NAT detection) and answers from."""
+        if is_wildcard(host):
+            wildcard = PktinfoUdpPort(self.reactor, host, port, self._on_datagram)
+            self._wildcards[(wildcard.v6, wildcard.port)] = wildcard
+            self._ports.append(wildcard)
+            return (host, wildcard.port)
         proto = IkeDatagramProtocol((host, port), self._on_datagram)
         listening = self.reactor.listenUDP(port, proto, interface=host)
         bound = (host, listening.getHost().port)
@@ -86,6 +96,10 @@ class ResponderService:
             proto = self._protocols.get(d.local)
             if proto is not None:
                 proto.send(d.data, d.remote)
+                continue
+            wildcard = self._wildcards.get((":" in d.local[0], d.local[1]))
+            if wildcard is not None:
+                wildcard.send(d.data, d.local, d.remote)
 
     def _after_core_call(self) -> None:
         while (event := self.responder.next_event()) is not None:
