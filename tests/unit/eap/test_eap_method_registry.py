@@ -149,8 +149,18 @@ def test_unknown_method_name() -> None:
         MethodRegistry.discover(entry_points=False).get("no-such-method")  # ("tls" exists now)
 
 
-def test_installed_entry_points_load_cleanly() -> None:
-    MethodRegistry.discover()  # whatever is installed must not collide with the built-ins
+def test_every_installed_entry_point_is_registered_as_its_own_factory() -> None:
+    """Whatever is installed loads without colliding with the built-ins, and each entry
+    point's name serves exactly the object the entry point names."""
+    from importlib import metadata
+
+    from ikeeap.eap.registry import ENTRY_POINT_GROUP
+
+    registry = MethodRegistry.discover()
+    eps = list(metadata.entry_points(group=ENTRY_POINT_GROUP))
+    assert {"mschapv2", "ttls", "radius"} <= {ep.name for ep in eps}  # ikeeap's own, at least
+    for ep in eps:
+        assert registry.get(ep.name) is ep.load(), ep
 
 
 def test_factory_for_plugs_into_the_authenticator(providers: Providers, converse: Converse) -> None:

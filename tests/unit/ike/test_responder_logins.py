@@ -3,9 +3,13 @@ proposal sets and server certificate kinds."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
+from ikeeap.eap.methods.mschapv2 import MsChapV2Method
 from ikeeap.eap.packet import EapType
+from ikeeap.eap.registry import MethodRegistry
 from ikeeap.ike.responder import Responder
 from ikeeap.ike.sa import SaState
 from ikeeap.initiator.loopback import Loopback, run_login
@@ -243,9 +247,25 @@ def test_failing_eap_step_fails_the_login(settings, client):
     assert loop.responder.sas() == []
 
 
-def test_asyncio_driver_runs_the_eap_steps(settings, client):
+class _SuspendingMsChapV2(MsChapV2Method):
+    """Awaits the event loop in every step, as a backend round trip would."""
+
+    name = "suspending-mschapv2"
+
+    async def process(self, ctx, response):
+        await asyncio.sleep(0)
+        return await super().process(ctx, response)
+
+
+def test_asyncio_driver_runs_eap_steps_that_really_suspend(settings_factory, client):
+    registry = MethodRegistry.discover(entry_points=False)
+    registry.register(_SuspendingMsChapV2.name, _SuspendingMsChapV2, "test")
+    settings = settings_factory(eap_methods=(_SuspendingMsChapV2.name,), registry=registry)
     result = run_login(settings, client(), eap_driver="asyncio")
-    _assert_established(result, "mschapv2")
+    _assert_established(result, _SuspendingMsChapV2.name)
+    stepped = run_login(settings_factory(eap_methods=(_SuspendingMsChapV2.name,),
+                                         registry=registry), client())
+    assert not stepped.established  # the default driver cannot run a suspending step
 
 
 def test_mschapv2_retry_after_wrong_password_still_fails(settings_factory, client):
