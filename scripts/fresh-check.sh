@@ -61,6 +61,7 @@ run_in_root() {
         set -e
         root=$1; shift
         mount --make-rprivate /
+        mount --bind "$root" "$root"   # / a mount point, as ip netns exec expects
         mount -t proc proc "$root/proc"
         mount -t sysfs sys "$root/sys"
         mount --rbind /dev "$root/dev"
