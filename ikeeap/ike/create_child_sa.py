@@ -169,9 +169,19 @@ def _pfs(chosen: Chosen, offer: SaPayload, ke: KePayload | None) -> tuple[Chosen
     return dataclasses.replace(chosen, dh=group), public, shared
 
 
+def _check_child_limit(limit: int, sa: IkeSa, old: ChildSa | None) -> None:
+    """At most ``limit`` Child SAs per IKE SA; a rekey may overlap its old SA until the
+    initiator deletes that, but rekeys without deletes cannot pile up either."""
+    live = sum(1 for c in sa.children if not c.rekeyed)
+    if (old is None and live >= limit) or len(sa.children) >= 2 * limit:
+        raise _refuse(NotifyType.NO_ADDITIONAL_SAS,
+                      f"{len(sa.children)} Child SAs ({live} not rekeyed), max_child_sas {limit}")
+
+
 def _child(settings: ResponderSettings, sa: IkeSa, payloads: list[Payload], offer: SaPayload,
            ni: bytes, random) -> Outcome:
     old = _rekeyed_child(sa, payloads)
+    _check_child_limit(settings.hardening.max_child_sas, sa, old)
     ts_i_offer = next((p for p in payloads if isinstance(p, TsPayload) and p.initiator), None)
     ts_r_offer = next((p for p in payloads if isinstance(p, TsPayload) and not p.initiator),
                       None)
@@ -188,6 +198,8 @@ def _child(settings: ResponderSettings, sa: IkeSa, payloads: list[Payload], offe
                                  child_keymat_length(chosen.encr, chosen.encr_key_bits,
                                                      chosen.integ), shared)
     sa.children.append(ChildSa(spi_in, chosen.spi, f"{len(sa.children)}"))
+    if old is not None:
+        old.rekeyed = True
     events: list[Event] = [ChildSaEstablished(
         sa.id, spi_in, chosen.spi, chosen.encr, chosen.encr_key_bits, chosen.integ, keymat,
         tuple(describe(t) for t in ts_i), tuple(describe(t) for t in ts_r), chosen.esn,

@@ -26,11 +26,17 @@ class Hardening:
                                          # unfragmented; 0: never fragment
     max_fragments: int = 32              # fragments of one message we reassemble
     max_reassembly_size: int = 65535     # octets of one reassembled message
+    max_unauthenticated_reassembly: int = 10000  # the same before IKE_AUTH is done (strongSwan's
+                                         # max_packet): a half-open SA cannot hold 64 KiB
+    reassembly_budget: int = 16 << 20    # octets of partial messages over all SAs together
     reassembly_timeout: float = 5.0      # seconds to collect all fragments of a message
     # ---- liveness ------------------------------------------------------------------
     dpd_interval: float = 0.0            # idle seconds before we check liveness (0: never)
     dpd_timeout: float = 30.0            # seconds without an answer before the SA is dropped
     reauth_time: float = 0.0             # seconds after which an IKE SA is deleted (0: never)
+    # ---- Child SAs ---------------------------------------------------------------------
+    max_child_sas: int = 8               # Child SAs per IKE SA; more get NO_ADDITIONAL_SAS
+                                         # (a rekey may overlap its old SA until the Delete)
 
     def problems(self) -> list[tuple[str, str]]:
         """(field, what is wrong) for values that cannot work."""
@@ -41,7 +47,8 @@ class Hardening:
                 out.append((name, "must not be negative"))
         if self.fragment_size and self.fragment_size < 256:
             out.append(("fragment_size", "must be at least 256 (RFC 7383 §2.5.1 sizes)"))
-        for name in ("max_fragments", "block_window", "cookie_secret_lifetime"):
+        for name in ("max_fragments", "block_window", "cookie_secret_lifetime",
+                     "max_child_sas"):
             if getattr(self, name) <= 0:
                 out.append((name, "must be positive"))
         return out

@@ -13,6 +13,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import logging
+import hmac
 import os
 from collections import deque
 from typing import Any, Callable
@@ -28,7 +29,8 @@ from .create_child_sa import handle_create_child_sa
 from .dos import Admission, DosGuard
 from .events import (Address, AuthenticationFailed, Datagram, EapStepPending, Event,
                      IkeSaDeleted, IkeSaEstablished)
-from .fragments import receive_fragment, seal_response_fragments
+from .fragments import (ReassemblyBudget, receive_fragment, request_digest,
+                        seal_response_fragments)
 from .ike_auth import eap_step_done, handle_ike_auth
 from .informational import handle_informational
 from .liveness import LivenessMonitor, Verdict
@@ -55,6 +57,8 @@ class Responder:
         self._cookies = CookieJar(settings.hardening.cookie_secret_lifetime, random)
         self.liveness = LivenessMonitor(settings.hardening)
         self.cookies_sent = 0  # COOKIE challenges answered (RFC 7296 §2.6)
+        self.reassembly = ReassemblyBudget(settings.hardening.reassembly_budget)
+        self.false_retransmits = 0  # last message ID but other octets: not answered
 
     # ---- adapter API -------------------------------------------------------------------
 
@@ -207,12 +211,13 @@ class Responder:
         if mid == sa.pending_request_id or mid != sa.next_request_id or sa.state == SaState.CLOSED:
             return []  # being worked on, or outside the window
         try:
-            inner = self._open_request(sa, header, data, mid, now)
+            opened = self._open_request(sa, header, data, mid, now)
         except (ParseError, IntegrityError) as exc:
             log.info("%s dropped request %d: %s", sa.log_prefix(), mid, exc)
             return []
-        if inner is None:
+        if opened is None:
             return []  # more fragments to come
+        inner, sa.request_digest = opened
         self.dos.sa_authenticated(sa.spi_r)  # it has the keys: not a spoofed half-open SA
         self.liveness.heard(sa, now)
         sa.remote, sa.local = remote, local  # NAT-T: answer where the request came from
@@ -221,34 +226,43 @@ class Responder:
         return self._answer(sa, mid, header.exchange, outcome, now)
 
     def _open_request(self, sa: IkeSa, header: IkeHeader, data: bytes, mid: int,
-                      now: float) -> list | None:
-        """The inner payloads of an SK message, or of a reassembled SKF one (RFC 7383);
-        None while fragments are missing."""
+                      now: float) -> tuple[list, bytes] | None:
+        """The inner payloads of an SK message, or of a reassembled SKF one (RFC 7383), with
+        the digest a retransmission must match; None while fragments are missing."""
         # One walk of the outer chain with the header already parsed (receive_datagram
         # checked its length): sk_offset + parse_message parsed it twice more.
         outer = parse_outer_chain(data, header.next_payload)
         sk = outer[-1] if outer else None
         if isinstance(sk, EncryptedPayload):
             offset = len(data) - 4 - len(sk.data)  # SK is last: its generic header
-            return parse_payloads(sk.first_payload, sa.decrypter.open(data, offset))
+            inner = parse_payloads(sk.first_payload, sa.decrypter.open(data, offset))
+            return inner, request_digest(data)
         if not isinstance(sk, EncryptedFragmentPayload):
             raise ParseError("no SK or SKF payload in message")
         offset = len(data) - 8 - len(sk.data)  # generic header + fragment number/total
-        done = receive_fragment(sa, self.settings.hardening, data, offset, sk, mid, now)
-        return None if done is None else parse_payloads(*done)
+        done = receive_fragment(sa, self.settings.hardening, self.reassembly, data, offset, sk,
+                                mid, now)
+        if done is None:
+            return None
+        return parse_payloads(done.first_payload, done.inner), done.first_digest
 
-    @staticmethod
-    def _retransmit(sa: IkeSa, data: bytes) -> list[bytes]:
-        """Our last response again (RFC 7296 §2.1); for a fragmented request only when its
-        first fragment comes again, so each retransmitted fragment is not answered."""
+    def _retransmit(self, sa: IkeSa, data: bytes) -> list[bytes]:
+        """Our last response again (RFC 7296 §2.1) for the same octets as the request it
+        answered; for a fragmented request only when its first fragment comes again, so each
+        retransmitted fragment is not answered.  Anything else with that message ID (a bad
+        ICV, a forgery) is dropped without the cost of a decryption."""
+        if hmac.compare_digest(request_digest(data), sa.request_digest):
+            return list(sa.last_response)
         try:
             _, outer = parse_message(data)
         except ParseError:
-            return []
+            outer = []
         last = outer[-1] if outer else None
-        if isinstance(last, EncryptedFragmentPayload) and last.fragment_number != 1:
-            return []
-        return list(sa.last_response)
+        if not (isinstance(last, EncryptedFragmentPayload) and last.fragment_number != 1):
+            self.false_retransmits += 1  # later fragments of a retransmission are expected
+            log.debug("%s request %d again with other octets: not answered", sa.log_prefix(),
+                      sa.last_response_id)
+        return []
 
     def _dispatch(self, sa: IkeSa, header: IkeHeader, payloads: list,
                   now: float = 0.0) -> Outcome:
@@ -345,6 +359,7 @@ class Responder:
 
     def _release(self, sa: IkeSa) -> None:
         self.dos.sa_removed(sa.spi_r)
+        self.reassembly.drop(sa)
         self.liveness.forget(sa)
         if sa.half_open_key is not None:
             self._half_open.pop(sa.half_open_key, None)

@@ -63,6 +63,7 @@ class ChildSa:
     spi_in: bytes   # ours: the initiator sends to it
     spi_out: bytes  # theirs
     description: str
+    rekeyed: bool = False  # replaced by a rekey, kept until the initiator deletes it
 
 
 @dataclass(slots=True)  # 100k SAs in one responder: slots save ~1.4 KB each
@@ -85,6 +86,8 @@ class IkeSa:
     pending_request_id: int | None = None
     last_response_id: int = -1
     last_response: list[bytes] = field(default_factory=list)
+    request_digest: bytes = b""  # of the request last dispatched: only its exact repeat is
+                                 # answered from last_response (ike/fragments.request_digest)
     reply_to: tuple[Address, Address] | None = None  # (local, remote) of the pending request
     auth: AuthProgress | None = None
     children: list[ChildSa] = field(default_factory=list)

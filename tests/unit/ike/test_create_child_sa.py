@@ -9,6 +9,7 @@ import pytest
 
 from ikeeap.crypto.dh import new_dh
 from ikeeap.crypto.keys import derive_child_keymat, derive_rekeyed_ike_keys
+from ikeeap.ike.hardening import Hardening
 from ikeeap.ike.events import ChildSaEstablished, ChildSaRekeyed, IkeSaDeleted, IkeSaRekeyed
 from ikeeap.initiator.loopback import Loopback
 from ikeeap.initiator.session import InitiatorSa
@@ -22,6 +23,7 @@ from ikeeap.wire.constants import (
     TransformType,
 )
 from ikeeap.wire.payloads import (
+    DeletePayload,
     KePayload,
     NoncePayload,
     NotifyPayload,
@@ -172,3 +174,51 @@ def test_missing_nonce_is_invalid_syntax(session):
     request = [p for p in request if not isinstance(p, NoncePayload)]
     assert _find(_ask(loop, ini, request), NotifyPayload).notify_type == NotifyType.INVALID_SYNTAX
 
+
+
+def _delete_child(loop, ini, spi_out: bytes) -> None:
+    loop.to_responder(ini.send_request(ExchangeType.INFORMATIONAL,
+                                       [DeletePayload(ProtocolId.ESP, (spi_out,))], loop.now))
+    loop.pump()
+
+
+@pytest.fixture
+def limited_session(settings_factory, client):
+    loop = Loopback(settings_factory(hardening=Hardening(max_child_sas=3)))
+    result = loop.login(client())
+    assert result.established and result.initiator.result.child is not None
+    loop.events.clear()
+    return loop, result.initiator
+
+
+def test_child_sas_beyond_max_child_sas_get_no_additional_sas(limited_session):
+    loop, ini = limited_session  # the IKE_AUTH Child SA is the first of 3
+    spis = [bytes([0x21, 0, 0, n]) for n in range(3)]
+    answers = [_ask(loop, ini, _child_request(ini, spi)[0]) for spi in spis]
+    assert all(any(isinstance(p, SaPayload) for p in a) for a in answers[:2])
+    refused = _find(answers[2], NotifyPayload)
+    assert refused.notify_type == NotifyType.NO_ADDITIONAL_SAS
+    sa = loop.responder.sas()[0]
+    assert len(sa.children) == 3 and sa.state.value == "established"  # the IKE SA stays
+    _delete_child(loop, ini, sa.children[1].spi_out)  # one deleted: room for one more
+    assert any(isinstance(p, SaPayload)
+               for p in _ask(loop, ini, _child_request(ini, b"\x21\0\1\0")[0]))
+
+
+def test_rekey_at_max_child_sas_is_allowed_but_rekeys_cannot_pile_up(limited_session):
+    loop, ini = limited_session
+    for n in range(2):
+        _ask(loop, ini, _child_request(ini, bytes([0x22, 0, 0, n]))[0])
+    sa = loop.responder.sas()[0]
+    first = sa.children[0]
+    answer = _ask(loop, ini, _child_request(ini, b"\x22\0\1\0", rekey=first.spi_out)[0])
+    assert any(isinstance(p, SaPayload) for p in answer)  # at the limit, a rekey still works
+    assert first.rekeyed and len(sa.children) == 4
+    for n in range(2):  # two more rekeys whose old SAs are never deleted: 6 = 2 x 3
+        target = sa.children[n + 1]
+        _ask(loop, ini, _child_request(ini, bytes([0x22, 0, 2, n]), rekey=target.spi_out)[0])
+    assert len(sa.children) == 6
+    last = sa.children[-1]
+    refused = _find(_ask(loop, ini, _child_request(ini, b"\x22\0\3\0", rekey=last.spi_out)[0]),
+                    NotifyPayload)
+    assert refused.notify_type == NotifyType.NO_ADDITIONAL_SAS

@@ -26,6 +26,7 @@ class FragmentingPeer:
         self.pieces = pieces
         self.reverse = reverse
         self.fragmented_responses: list[list[int]] = []  # datagram sizes per response
+        self._sent: dict[bytes, list[bytes]] = {}  # a retransmission repeats its fragments
 
     def __getattr__(self, name):
         return getattr(self.responder, name)
@@ -34,6 +35,11 @@ class FragmentingPeer:
         return next(sa for sa in self.responder.sas() if sa.spi_r == spi_r)
 
     def split(self, data: bytes) -> list[bytes]:
+        if data not in self._sent:  # RFC 7296 §2.1: retransmissions are bitwise identical
+            self._sent[data] = self._split(data)
+        return self._sent[data]
+
+    def _split(self, data: bytes) -> list[bytes]:
         header = parse_header_only(data)
         sa = self._sa(header.spi_r)
         keys = sa.keys

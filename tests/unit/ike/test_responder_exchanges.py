@@ -354,3 +354,15 @@ def test_auth_before_eap_finished_is_refused_and_reported(settings, client):
     assert isinstance(loop.events[-1], IkeSaDeleted)
     assert ini.receive_datagram(answer.data, loop.now) == []  # mid 2 is outstanding
     assert ini.failure_reason == "INVALID_SYNTAX"
+
+
+def test_only_a_byte_identical_retransmission_is_answered_from_the_cache(settings, client):
+    loop = Loopback(settings, record=True)
+    assert loop.login(client()).established
+    request, response = _requests_and_responses(loop)[-1]
+    responder = loop.responder
+    bad_icv = request.data[:-1] + bytes([request.data[-1] ^ 1])
+    assert responder.receive_datagram(bad_icv, request.remote, request.local, loop.now) == []
+    assert responder.false_retransmits == 1
+    again = responder.receive_datagram(request.data, request.remote, request.local, loop.now)
+    assert [d.data for d in again] == [response.data]
