@@ -121,6 +121,14 @@ class _LiveCollector:
         cookies = CounterMetricFamily("ikeeap_cookie_challenges", "COOKIE challenges sent")
         cookies.add_metric([], getattr(core, "cookies_sent", 0))
         yield cookies
+        false = CounterMetricFamily("ikeeap_false_retransmits",
+                                    "requests with the last message ID but other octets")
+        false.add_metric([], getattr(core, "false_retransmits", 0))
+        yield false
+        reassembly = GaugeMetricFamily("ikeeap_reassembly_octets",
+                                       "octets held in partial fragmented messages")
+        reassembly.add_metric([], getattr(getattr(core, "reassembly", None), "in_use", 0))
+        yield reassembly
         health = GaugeMetricFamily("ikeeap_radius_server_up",
                                    "RADIUS server alive (1) or marked dead (0)",
                                    labels=["server", "role"])

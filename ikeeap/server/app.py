@@ -214,6 +214,7 @@ class ServeApp:
             "sas": {s.value: r.count(s) for s in (SaState.HALF_OPEN, SaState.AUTHENTICATING,
                                                   SaState.ESTABLISHED)},
             "logins": dict(self._logins), "cookies_sent": r.cookies_sent,
+            "false_retransmits": r.false_retransmits, "reassembly_octets": r.reassembly.in_use,
             "reloads": self.reloads,
             "last_reload_age": (round(time.time() - self.last_reload, 1)
                                 if self.last_reload else None),

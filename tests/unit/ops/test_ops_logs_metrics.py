@@ -87,3 +87,4 @@ def test_metrics_endpoint_reflects_logins_and_failures(tmp_path):
     assert 'ikeeap_exchange_seconds_count{exchange="IKE_SA_INIT"} 3.0' in text
     assert "ikeeap_eap_step_seconds_bucket" in text and "ikeeap_login_seconds_count" in text
     assert "ikeeap_cookie_challenges_total 0.0" in text
+    assert "ikeeap_false_retransmits_total 0.0" in text and "ikeeap_reassembly_octets 0.0" in text
