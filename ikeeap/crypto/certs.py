@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime
 import hashlib
 import ipaddress
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +17,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID, ObjectIdentifier
+
+from .key_files import check_private_file, write_private_file
 
 PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
 PublicKey = rsa.RSAPublicKey | ec.EllipticCurvePublicKey
@@ -170,9 +171,7 @@ def save_pem(cert_key: CertKey, cert_path: str | Path, key_path: str | Path | No
     """Write the certificate (and the key, mode 0600) as PEM files."""
     Path(cert_path).write_bytes(cert_pem(cert_key.cert))
     if key_path is not None:
-        fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as f:
-            f.write(key_pem(cert_key.key))
+        write_private_file(key_path, key_pem(cert_key.key))
 
 
 def load_certificate_bytes(data: bytes) -> Certificate:
@@ -187,7 +186,8 @@ def load_certificate(path: str | Path) -> Certificate:
 
 
 def load_private_key(path: str | Path, password: bytes | None = None) -> PrivateKey:
-    """Load a PEM (or DER) RSA or EC private key."""
+    """Load a PEM (or DER) RSA or EC private key; KeyFileError if others can read it."""
+    check_private_file(path)
     return load_private_key_bytes(Path(path).read_bytes(), password)
 
 

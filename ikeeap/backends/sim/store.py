@@ -139,6 +139,8 @@ class SqliteIdentityStore:
 
 def _create_private(path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
-    os.close(fd)
-    os.chmod(path, 0o600)  # an existing file keeps no wider mode
+    fd = os.open(path, os.O_CREAT | os.O_RDWR | os.O_NOFOLLOW, 0o600)
+    try:
+        os.fchmod(fd, 0o600)  # an existing file keeps no wider mode
+    finally:
+        os.close(fd)

@@ -15,6 +15,8 @@ from typing import Any
 
 from OpenSSL import SSL
 
+from ...crypto.key_files import KeyFileError, check_private_file
+
 TLS_VERSIONS = {"1.2": SSL.TLS1_2_VERSION, "1.3": SSL.TLS1_3_VERSION}
 
 
@@ -66,6 +68,10 @@ def _server_context(files: TlsServerFiles, min_version: str, max_version: str,
     ctx.set_options(SSL.OP_NO_TICKET | SSL.OP_NO_COMPRESSION | SSL.OP_NO_RENEGOTIATION)
     ctx.set_session_cache_mode(SSL.SESS_CACHE_OFF)
     ctx.use_certificate_chain_file(str(files.certificate))
+    try:
+        check_private_file(files.private_key)
+    except KeyFileError as exc:
+        raise TlsConfigError(str(exc)) from None
     ctx.use_privatekey_file(str(files.private_key))
     ctx.check_privatekey()
     if files.ca_certificates is not None:

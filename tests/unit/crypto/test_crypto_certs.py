@@ -8,6 +8,7 @@ from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from ikeeap.crypto import certs
+from ikeeap.crypto.key_files import write_private_file
 
 
 @pytest.fixture(scope="module", params=["rsa", "ecdsa"])
@@ -75,7 +76,7 @@ def test_pem_round_trip(tmp_path, chain):
     der_path.write_bytes(ee.der)
     assert certs.load_certificate(der_path) == loaded
     enc = tmp_path / "enc.key"
-    enc.write_bytes(certs.key_pem(ee.key, b"pw"))
+    write_private_file(enc, certs.key_pem(ee.key, b"pw"))
     assert certs.key_matches_cert(certs.load_private_key(enc, b"pw"), loaded)
     with pytest.raises((TypeError, ValueError)):
         certs.load_private_key(enc)

@@ -24,6 +24,7 @@ from ikeeap.eap.registry import MethodRegistry
 from ikeeap.eap.tls.context import TlsServerFiles
 from ikeeap.eap.tls.engine import FLAG_LENGTH, FLAG_MORE, FLAG_START
 from ikeeap.testkit.peer import peer_with
+from ikeeap.crypto.key_files import write_private_file
 
 ALICE = "alice@example.test"
 
@@ -38,7 +39,7 @@ class Pki:
         self.no_client_eku = generate_server_cert(self.ca, ALICE, "ecdsa")
         self.ca_file = self._write("ca.pem", cert_pem(self.ca.cert))
         self._write("server.pem", cert_pem(self.server.cert))
-        self._write("server.key", key_pem(self.server.key))
+        write_private_file(self.dir / "server.key", key_pem(self.server.key))
 
     def _write(self, name: str, data: bytes) -> Path:
         (self.dir / name).write_bytes(data)

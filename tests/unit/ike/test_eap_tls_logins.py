@@ -16,6 +16,7 @@ from ikeeap.initiator.config import InitiatorConfig
 from ikeeap.initiator.loopback import run_login
 from ikeeap.initiator.results import InitiatorState
 from ikeeap.testkit.peer import peer_with
+from ikeeap.crypto.key_files import write_private_file
 
 ALICE = "alice@example.test"
 
@@ -27,7 +28,7 @@ def tls_pki(tmp_path_factory) -> dict[str, Any]:
     server = generate_server_cert(ca, "vpn.example.org", "ecdsa")
     (d / "ca.pem").write_bytes(cert_pem(ca.cert))
     (d / "srv.pem").write_bytes(cert_pem(server.cert))
-    (d / "srv.key").write_bytes(key_pem(server.key))
+    write_private_file(d / "srv.key", key_pem(server.key))
     alice = generate_server_cert(ca, ALICE, "ecdsa", client_auth=True)
     return {"ca": ca, "alice": alice, "config": {
         "ca_file": str(d / "ca.pem"), "certificate": str(d / "srv.pem"),
