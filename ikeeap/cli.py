@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -102,13 +103,38 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     return 0 if all(r.ok for r in results) else 3
 
 
+FRONT_SECRET_ENV = "IKEEAP_RADIUS_FRONT_SECRET"
+
+
+def front_secret(args: argparse.Namespace) -> bytes | str:
+    """The radius-front secret from --secret-file, $IKEEAP_RADIUS_FRONT_SECRET or --secret
+    (warned about); a str is the reason there is none."""
+    if args.secret_file:
+        try:
+            lines = Path(args.secret_file).read_text().splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            return f"cannot read --secret-file {args.secret_file}: {exc}"
+        return lines[0].encode() if lines and lines[0] else \
+            f"--secret-file {args.secret_file} is empty"
+    if args.secret:
+        print("radius-front: warning: --secret on the command line is visible to every user "
+              f"(ps, /proc); use --secret-file or ${FRONT_SECRET_ENV}", file=sys.stderr)
+        return args.secret.encode()
+    if os.environ.get(FRONT_SECRET_ENV):
+        return os.environ[FRONT_SECRET_ENV].encode()
+    return f"no RADIUS secret: give --secret-file or set ${FRONT_SECRET_ENV}"
+
+
 def cmd_radius_front(args: argparse.Namespace) -> int:
     from .server.radius_front import run_radius_front
 
+    secret = front_secret(args)
+    if isinstance(secret, str):
+        print(f"radius-front: {secret}", file=sys.stderr)
+        return 2
     config, registry = _load(args.config)
     _setup_logging(args.log_level or config.server.log_level)
-    return run_radius_front(config, registry, args.listen, args.port, args.secret.encode(),
-                            args.connection)
+    return run_radius_front(config, registry, args.listen, args.port, secret, args.connection)
 
 
 def cmd_plugins(args: argparse.Namespace) -> int:
@@ -156,7 +182,11 @@ def build_parser() -> argparse.ArgumentParser:
     front.add_argument("--listen", default="127.0.0.1",
                        help="address to bind (default: 127.0.0.1)")
     front.add_argument("--port", type=int, default=1812, help="UDP port (default: 1812)")
-    front.add_argument("--secret", required=True, help="RADIUS shared secret")
+    secret = front.add_mutually_exclusive_group()
+    secret.add_argument("--secret-file", help="file whose first line is the RADIUS shared "
+                        f"secret (or set ${FRONT_SECRET_ENV})")
+    secret.add_argument("--secret", help="the secret itself: visible to every user in ps, "
+                        "prefer --secret-file")
     front.add_argument("--connection", help="EAP connection whose methods to host")
     front.add_argument("--log-level", choices=["debug", "info", "warning", "error"])
     front.set_defaults(func=cmd_radius_front)

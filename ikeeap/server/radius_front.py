@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 from typing import Any
 
 from twisted.internet import defer
@@ -36,6 +37,9 @@ class RadiusFrontProtocol(DatagramProtocol):
             log.warning("send to %s:%d failed: %s", remote[0], remote[1], exc)
 
 
+PASS_THROUGH = "radius"  # the method name of the RADIUS pass-through backend
+
+
 def run_radius_front(config: Any, registry: Any, listen: str, port: int, secret: bytes,
                      connection: str | None = None, reactor: Any = None) -> int:
     """``ikeeap radius-front``: EAP methods and providers built exactly like ``serve``."""
@@ -50,6 +54,14 @@ def run_radius_front(config: Any, registry: Any, listen: str, port: int, secret:
     chosen = next((c for c in eap_connections if connection in (None, c.name)), None)
     if chosen is None:
         print(f"radius-front: no EAP connection {connection or ''!r} in {config.path}")
+        return 2
+    if PASS_THROUGH in chosen.eap_methods:
+        # The pass-through needs serve's RADIUS client and its accounting; a RADIUS front
+        # relaying to RADIUS would only be a proxy with one more secret in between.
+        print(f"radius-front: connection {chosen.name!r} relays EAP to a RADIUS server "
+              f"(eap_methods {list(chosen.eap_methods)}): radius-front hosts local methods "
+              "only; point the RADIUS client at the [radius] servers themselves, or choose "
+              "another connection with --connection", file=sys.stderr)
         return 2
     from .blocking import BlockingPools  # LDAP binds run on their own thread pool
 

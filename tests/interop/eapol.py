@@ -77,14 +77,14 @@ class RadiusFront:
         self.host = "127.0.0.1"
         self.log_path = workdir / f"radius-front-{os.getpid()}-{time.monotonic_ns()}.log"
         argv = [sys.executable, "-m", "ikeeap", "radius-front", "--config", str(config),
-                "--listen", self.host, "--port", "0", "--secret", secret,
-                "--log-level", "debug"]
+                "--listen", self.host, "--port", "0", "--log-level", "debug"]
         if connection:
             argv += ["--connection", connection]
         self._log = open(self.log_path, "wb")  # noqa: SIM115 (closed in stop)
         self.proc = subprocess.Popen(argv, stdout=self._log, stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL, cwd=_REPO,
-                                     env={**os.environ, **(env or {})})
+                                     env={**os.environ, **(env or {}),
+                                          "IKEEAP_RADIUS_FRONT_SECRET": secret})
         self.port = self._wait_listening(timeout)
 
     def _wait_listening(self, timeout: float) -> int:
