@@ -873,7 +873,9 @@ class Charon:
     def swanctl(self, *args: str, timeout: float = 20.0) -> SwanctlResult:
         if self.proc is None:
             raise CharonError("charon not started")
-        argv = ["nsenter", "-t", str(self.proc.pid), "-m", "-n", self.swanctl_path, *args]
+        # -r: charon's root too; entering a mount namespace alone resets the root to the
+        # namespace's, which leaves a chroot (scripts/fresh-check.sh runs the suite in one)
+        argv = ["nsenter", "-t", str(self.proc.pid), "-m", "-n", "-r", self.swanctl_path, *args]
         t0 = time.monotonic()
         try:
             p = subprocess.run(argv, capture_output=True, text=True, timeout=timeout,
