@@ -44,6 +44,25 @@ APT_PACKAGES=(
     slapd                     # OpenLDAP: the LDAP backend's real directory, back_mdb, schemas
     ldap-utils                # ldapwhoami, ldapsearch
     eapoltest                 # wpa_supplicant's eapol_test: a real EAP peer over RADIUS
+    # libreswan's pluto as a second IKEv2 peer: the libreswan package conflicts with
+    # strongswan-charon, so it is unpacked below (LIBRESWAN_PREFIX); these are its Depends
+    # that pluto, whack and addconn load (ldd), plus what the tests drive it with.
+    libnss3-tools             # certutil/pk12util: pluto's private NSS database per test
+    libnss3                   # pluto: libnss3, libssl3, libsmime3, libnssutil3
+    libnspr4                  # pluto: libnspr4
+    libunbound8               # pluto, addconn: libunbound
+    libldns3                  # pluto: libldns
+    libevent-core-2.1-7       # pluto: libevent_core
+    libevent-pthreads-2.1-7   # pluto: libevent_pthreads
+    libcap-ng0                # pluto: libcap-ng
+    libcurl3-nss              # pluto: libcurl-nss (CRL/OCSP fetching, unused here)
+    libldap-2.5-0             # pluto: libldap, liblber
+    libaudit1                 # pluto: libaudit
+    libpam0g                  # pluto: libpam (XAUTH, unused here)
+    libselinux1               # pluto: libselinux
+    libsystemd0               # pluto: libsystemd
+    libcrypt1                 # pluto: libcrypt
+    nftables                  # nft: masquerade in a middle namespace (libreswan NAT-T test)
 )
 # debconf preseeds for the packages above, e.g.
 #   "slapd slapd/no_configuration boolean true"
@@ -96,6 +115,51 @@ if [ "${IKEEAP_APT_FORCE:-0}" = 1 ] || packages_missing; then
     trap - EXIT
 else
     echo "install-test-deps.sh: system packages already installed"
+fi
+
+# ---------------------------------------------------------------------------------------------
+# libreswan (tests/interop/libreswan.py): installing the package would remove strongswan-charon
+# (they conflict), so the .deb of the apt candidate is unpacked into LIBRESWAN_PREFIX (the
+# path tests/interop/system_deps.py checks); .version names what is there.  Again only when
+# it is missing or the candidate changed (or IKEEAP_APT_FORCE=1).
+LIBRESWAN_PREFIX=/opt/ikeeap-libreswan
+libreswan_candidate() {
+    apt-cache policy libreswan 2>/dev/null | awk '$1 == "Candidate:" { print $2 }'
+}
+want=$(libreswan_candidate)
+if [ -z "$want" ] || [ "$want" = "(none)" ]; then
+    "${SUDO[@]}" apt-get update
+    want=$(libreswan_candidate)
+fi
+have=$(cat "$LIBRESWAN_PREFIX/.version" 2>/dev/null || true)
+if [ "${IKEEAP_APT_FORCE:-0}" = 1 ] || [ "$have" != "$want" ] \
+        || [ ! -x "$LIBRESWAN_PREFIX/usr/libexec/ipsec/pluto" ]; then
+    if [ -z "$want" ] || [ "$want" = "(none)" ]; then
+        echo "install-test-deps.sh: apt knows no libreswan package" >&2
+        exit 1
+    fi
+    work=$(mktemp -d)
+    # apt-get download drops to user _apt, which must be able to write there
+    "${SUDO[@]}" chown _apt "$work" 2>/dev/null || true
+    if ! (cd "$work" && "${SUDO[@]}" apt-get download "libreswan=$want"); then
+        "${SUDO[@]}" apt-get update
+        (cd "$work" && "${SUDO[@]}" apt-get download "libreswan=$want")
+    fi
+    "${SUDO[@]}" dpkg-deb -x "$work"/libreswan_*.deb "$work/root"
+    echo "$want" | "${SUDO[@]}" tee "$work/root/.version" >/dev/null
+    "${SUDO[@]}" rm -rf "$LIBRESWAN_PREFIX.new"
+    "${SUDO[@]}" mkdir -p "$(dirname "$LIBRESWAN_PREFIX")"
+    "${SUDO[@]}" mv "$work/root" "$LIBRESWAN_PREFIX.new"
+    "${SUDO[@]}" rm -rf "$LIBRESWAN_PREFIX"
+    "${SUDO[@]}" mv "$LIBRESWAN_PREFIX.new" "$LIBRESWAN_PREFIX"
+    "${SUDO[@]}" rm -rf "$work"
+    echo "install-test-deps.sh: libreswan $want unpacked into $LIBRESWAN_PREFIX"
+else
+    echo "install-test-deps.sh: libreswan $have already unpacked in $LIBRESWAN_PREFIX"
+fi
+if ldd "$LIBRESWAN_PREFIX/usr/libexec/ipsec/pluto" | grep 'not found' >&2; then
+    echo "install-test-deps.sh: pluto lacks the libraries above (add their packages)" >&2
+    exit 1
 fi
 
 # ---------------------------------------------------------------------------------------------

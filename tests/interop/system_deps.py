@@ -10,10 +10,16 @@ before the project's virtual environment exists.
 from __future__ import annotations
 
 import sys
+import sysconfig
 from dataclasses import dataclass
 from pathlib import Path
 
 CHARON_PLUGIN_DIR = "/usr/lib/ipsec/plugins"
+# libreswan conflicts with strongswan-charon, so install-test-deps.sh does not install it but
+# unpacks its .deb here (LIBRESWAN_PREFIX there); its libraries are ordinary APT_PACKAGES.
+LIBRESWAN_PREFIX = "/opt/ikeeap-libreswan"
+UNPACKED_PACKAGES = frozenset({"libreswan"})
+_MULTIARCH = sysconfig.get_config_var("MULTIARCH") or "x86_64-linux-gnu"
 
 
 @dataclass(frozen=True)
@@ -27,6 +33,9 @@ class Part:
         return any((root / p.lstrip("/")).exists() for p in self.paths)
 
     def sentence(self) -> str:
+        if self.package in UNPACKED_PACKAGES:
+            return (f"missing {self.kind} {self.name} (package {self.package}, unpacked into "
+                    f"{LIBRESWAN_PREFIX} by scripts/install-test-deps.sh)")
         return f"missing {self.kind} {self.name} (package {self.package})"
 
 
@@ -38,6 +47,23 @@ def _program(name: str, package: str, *dirs: str) -> Part:
     return Part("program", name, tuple(f"{d}/{name}" for d in dirs or ("/usr/bin", "/usr/sbin")),
                 package)
 
+
+def _library(soname: str, package: str) -> Part:
+    return Part("library", soname, (f"/usr/lib/{_MULTIARCH}/{soname}",
+                                    f"/lib/{_MULTIARCH}/{soname}"), package)
+
+
+# What the unpacked pluto, whack and addconn load (tests/interop/libreswan.py).
+LIBRESWAN_LIBRARIES = {
+    "libnss3.so": "libnss3", "libssl3.so": "libnss3", "libsmime3.so": "libnss3",
+    "libnssutil3.so": "libnss3", "libnspr4.so": "libnspr4", "libunbound.so.8": "libunbound8",
+    "libldns.so.3": "libldns3", "libevent_core-2.1.so.7": "libevent-core-2.1-7",
+    "libevent_pthreads-2.1.so.7": "libevent-pthreads-2.1-7", "libcap-ng.so.0": "libcap-ng0",
+    "libcurl-nss.so.4": "libcurl3-nss", "libldap-2.5.so.0": "libldap-2.5-0",
+    "liblber-2.5.so.0": "libldap-2.5-0", "libaudit.so.1": "libaudit1",
+    "libpam.so.0": "libpam0g", "libselinux.so.1": "libselinux1",
+    "libsystemd.so.0": "libsystemd0", "libcrypt.so.1": "libcrypt1",
+}
 
 # Every plugin tests/interop/charon.py loads (BASE_PLUGINS, the kernel interfaces, extras).
 CHARON_PLUGINS = {
@@ -76,6 +102,12 @@ PARTS: tuple[Part, ...] = (
       for s in ("core", "cosine", "inetorgperson", "nis")),
     _program("ldapwhoami", "ldap-utils"),
     _program("eapol_test", "eapoltest"),
+    *(Part("libreswan program", name, (f"{LIBRESWAN_PREFIX}/usr/libexec/ipsec/{name}",),
+           "libreswan") for name in ("pluto", "whack", "addconn")),
+    *(_library(soname, package) for soname, package in LIBRESWAN_LIBRARIES.items()),
+    _program("certutil", "libnss3-tools"),
+    _program("pk12util", "libnss3-tools"),
+    _program("nft", "nftables", "/usr/sbin", "/usr/bin", "/sbin"),
 )
 
 
@@ -94,7 +126,8 @@ def missing_charon_plugins(plugins: list[str], root: Path = Path("/")) -> list[s
 
 
 def packages() -> set[str]:
-    return {p.package for p in PARTS}
+    """The apt packages of the table (not the unpacked ones)."""
+    return {p.package for p in PARTS} - UNPACKED_PACKAGES
 
 
 def main(argv: list[str]) -> int:
