@@ -11,20 +11,20 @@ import os
 import sys
 from pathlib import Path
 
-from .config import Config, ConfigError, load_config
+from .bootstrap import ServeOptions, load_checked
+from .config import Config, ConfigError
+from .config_warnings import config_warnings
+from .control_cli import add_control_commands
+from .eap.plugin_checks import HEADER, describe_all
 from .eap.registry import RegistryError
+from .loadgen.cli import add_arguments as add_bench_arguments
+from .loadgen.cli import run as run_bench
+from .probe import probe_all
+from .server.app import ServeApp, serve_forever
+from .server.radius_front import run_radius_front
+from .server.workers import serve_workers
 
 DEFAULT_CONFIG = "conf/ikeeap.toml"
-
-
-def _load(path: str) -> tuple[Config, object]:
-    """The checked config and its method registry; ConfigError with every problem."""
-    from .config_check import collect_problems
-
-    config, registry, problems = collect_problems(path)
-    if problems or config is None:
-        raise ConfigError(problems)
-    return config, registry
 
 
 # What a strongSwan client writes as local.auth for a server method, by EAP type; a
@@ -61,31 +61,25 @@ def _print_client_help(config: Config, ca_path: Path, bound: list[tuple[str, int
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    if getattr(args, "workers", 1) > 1:  # before importing the reactor: workers fork
-        from .server.workers import serve_workers
+    checked = load_checked(args.config)
+    options = ServeOptions(args.config, tuple(args.listen) if args.listen else None,
+                           args.port, args.nat_port, args.log_level)
+    if getattr(args, "workers", 1) > 1:
+        return serve_workers(options, checked, args.workers)
 
-        return serve_workers(args, args.workers)
-    from .server.app import serve_forever
-
-    def started(app, bound) -> None:
+    def started(app: ServeApp, bound: list[tuple[str, int]]) -> None:
         if app.credentials is not None:
             _print_client_help(app.config, app.credentials.ca_path, bound, app.registry)
 
-    # ServeApp does what serve always did (RADIUS, LDAP pools, sockets) plus the control
-    # socket, metrics, audit log and reload; the twistd plugin uses it too.
-    return serve_forever(args.config, args.listen, args.port, args.nat_port, args.log_level,
-                         started)
+    return serve_forever(options, checked, started)
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from .loadgen.cli import run
-
-    return run(args)
+    return run_bench(args)
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
-    config, _registry = _load(args.config)  # every problem at once, as serve checks them
-    from .config_warnings import config_warnings
+    config = load_checked(args.config).config  # every problem at once, as serve checks
 
     for warning in config_warnings(config):
         print(warning)
@@ -93,8 +87,6 @@ def cmd_check_config(args: argparse.Namespace) -> int:
           f"{len(config.users)} local users)")
     if not args.probe:
         return 0
-    from .probe import probe_all
-
     results = probe_all(config)
     for result in results:
         print(result.line())
@@ -126,21 +118,17 @@ def front_secret(args: argparse.Namespace) -> bytes | str:
 
 
 def cmd_radius_front(args: argparse.Namespace) -> int:
-    from .server.radius_front import run_radius_front
-
     secret = front_secret(args)
     if isinstance(secret, str):
         print(f"radius-front: {secret}", file=sys.stderr)
         return 2
-    config, registry = _load(args.config)
-    _setup_logging(args.log_level or config.server.log_level)
-    return run_radius_front(config, registry, args.listen, args.port, secret, args.connection)
+    checked = load_checked(args.config)
+    _setup_logging(args.log_level or checked.config.server.log_level)
+    return run_radius_front(checked, args.listen, args.port, secret, args.connection)
 
 
 def cmd_plugins(args: argparse.Namespace) -> int:
-    from .eap.plugin_checks import HEADER, describe_all
-
-    _, registry = _load(args.config)
+    registry = load_checked(args.config).registry
     print(HEADER)
     for info in describe_all(registry):
         print(info.row())
@@ -165,8 +153,6 @@ def build_parser() -> argparse.ArgumentParser:
                        help="processes sharing the ports (SO_REUSEPORT, docs/performance.md)")
     serve.set_defaults(func=cmd_serve)
     bench = sub.add_parser("bench", help="load generator: many concurrent EAP logins")
-    from .loadgen.cli import add_arguments as add_bench_arguments
-
     add_bench_arguments(bench)
     bench.set_defaults(func=cmd_bench)
     check = sub.add_parser("check-config", help="validate a configuration file",
@@ -194,8 +180,6 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--config", "-c", default=DEFAULT_CONFIG,
                        help=f"TOML configuration (default: {DEFAULT_CONFIG}, relative to "
                        "the current directory)")
-    from .control_cli import add_control_commands
-
     add_control_commands(sub, DEFAULT_CONFIG)  # status, list-sas, terminate, reload
     return parser
 
@@ -221,8 +205,6 @@ def main(argv: list[str] | None = None) -> int:
 
 def _silence_stdout() -> None:
     """Python would print 'Broken pipe' flushing stdout at exit: point it at /dev/null."""
-    import os
-
     try:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     except OSError:

@@ -1,6 +1,7 @@
 """Control protocol: one JSON object per line, request then response (sans-I/O).
 
-Request:  ``{"cmd": "status" | "list-sas" | "terminate" | "reload", "args": {...}}``
+Request:  ``{"cmd": "status" | "list-sas" | "terminate" | "reload" | "metrics", "args": {...}}``
+(``metrics``: the Prometheus text, how ``serve --workers`` collects its workers' figures)
 Response: ``{"ok": true, "result": ...}`` or ``{"ok": false, "error": "...", "problems": [...]}``
 """
 
@@ -10,7 +11,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-COMMANDS = ("status", "list-sas", "terminate", "reload")
+COMMANDS = ("status", "list-sas", "terminate", "reload", "metrics")
 MAX_LINE = 64 * 1024  # a request is tiny; a peer sending more is cut off
 
 

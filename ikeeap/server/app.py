@@ -1,8 +1,10 @@
 """The running server: config, responder, sockets, RADIUS, control socket, metrics, logs.
 
-Used by ``ikeeap serve`` and the ``twistd ikeeap`` plugin::
+Used by ``ikeeap serve``, each worker of ``serve --workers N`` (with a :class:`WorkerSlot`:
+its share of the pools and SPIs, routed sockets, a control socket the parent fans out to)
+and the ``twistd ikeeap`` plugin::
 
-    app = ServeApp("conf/ikeeap.toml", reactor)
+    app = ServeApp(ServeOptions("conf/ikeeap.toml"), reactor)
     bound = app.start()            # UDP sockets bound, control socket and metrics listening
     reactor.addSystemEventTrigger("before", "shutdown", app.stop)
 """
@@ -10,53 +12,54 @@ Used by ``ikeeap serve`` and the ``twistd ikeeap`` plugin::
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import time
 from pathlib import Path
 from typing import Any, Callable
 
+from prometheus_client import generate_latest
 from twisted.internet import defer
 
 from ..audit import AuditListener
+from ..bootstrap import Checked, ServeOptions, load_checked
 from ..config import Config, ConfigError
+from ..config_warnings import config_warnings
 from ..control.views import sa_view
 from ..eap.registry import MethodRegistry
 from ..ike.events import ChildSaEstablished
 from ..ike.responder import Responder
 from ..ike.sa import SaState
+from ..ike.settings import ResponderSettings
 from ..logs import configure_logging
+from ..metrics import Metrics
 from ..ops_config import control_socket_path
 from ..runtime import build_settings, ensure_certificates
 from .blocking import BlockingPools
+from .control import control_socket_answers, listen_control
+from .metrics_http import listen_metrics
 from .radius_client import RadiusRuntime, start_radius
 from .reload import apply_settings, carry_over, restart_notes
 from .service import ResponderService
+from .worker_routing import Router, WorkerSlot, inbox_reader, owned_random, split_pools
 
 log = logging.getLogger("ikeeap.server")
-from ..config_warnings import config_warnings
 
 VERSION = "0.1.0"
 
 
-def load_checked(path: str | Path) -> tuple[Config, Any]:
-    """Load and validate a config exactly as check-config does (same errors)."""
-    from ..cli import _load
-
-    config, registry = _load(str(path))
-    assert isinstance(registry, MethodRegistry)
-    return config, registry
-
-
 class ServeApp:
-    def __init__(self, config_path: str | Path, reactor: Any, listen: list[str] | None = None,
-                 port: int | None = None, nat_port: int | None = None,
-                 log_level: str | None = None) -> None:
-        self.config_path = str(config_path)
+    def __init__(self, options: ServeOptions, reactor: Any, worker: WorkerSlot | None = None,
+                 checked: Checked | None = None) -> None:
+        self.options = options
+        self.config_path = options.config_path
         self.reactor = reactor
-        self._overrides = (listen, port, nat_port, log_level)
-        self.config, self._registry = load_checked(self.config_path)
-        for warning in config_warnings(self.config):
-            log.warning("%s", warning)
+        self.worker = worker
+        checked = checked or load_checked(self.config_path)
+        self.config, self._registry = checked.config, checked.registry
+        if worker is None or worker.index == 0:  # said once, not once per worker
+            for warning in config_warnings(self.config):
+                log.warning("%s", warning)
         self.credentials: Any = None
         self.bound: list[tuple[str, int]] = []
         self.started = time.time()
@@ -76,30 +79,52 @@ class ServeApp:
     # ---- start / stop ---------------------------------------------------------------------
 
     def start(self) -> list[tuple[str, int]]:
-        listen, port, nat_port, _ = self._overrides
-        self._refuse_a_second_server()
+        opts = self.options
+        if self.worker is None:  # the parent of workers checked before forking
+            self._refuse_a_second_server()
         self._configure_logging(self.config)
         if self.config.certificates is not None:
             self.credentials = ensure_certificates(self.config.certificates,
                                                    self.config.server.identity)
         self.radius: RadiusRuntime = start_radius(self.config, self.reactor)
         self.blocking = BlockingPools(self.reactor)  # LDAP binds off the reactor
-        settings = build_settings(self.config, self._registry, self.credentials,
-                                  blocking_pools=self.blocking,
-                                  extra_providers=self.radius.providers)
-        settings.nat_port = self.config.server.nat_port if nat_port is None else nat_port
-        self.responder = Responder(settings)
+        settings = self._settings(self.config, self._registry, self.credentials, self.radius)
+        worker = self.worker
+        random = owned_random(worker.index, worker.count) if worker else os.urandom
+        self.responder = Responder(settings, random=random)
         self.service = ResponderService(self.responder, self.reactor,
                                         listeners=[*self.radius.listeners, self._observe,
                                                    AuditListener(self.responder.get_sa)])
-        port = self.config.server.port if port is None else port
-        for host in listen or list(self.config.server.listen):
-            self.bound.append(self.service.listen(host, port))
-            self.bound.append(self.service.listen(host, settings.nat_port))
+        port = self.config.server.port if opts.port is None else opts.port
+        hosts = list(opts.listen or self.config.server.listen)
+        if worker is None:
+            for host in hosts:
+                self.bound.append(self.service.listen(host, port))
+                self.bound.append(self.service.listen(host, settings.nat_port))
+        else:
+            self.router = Router(worker.index, worker.count, self.service,
+                                 list(worker.outboxes), settings.nat_port)
+            for host in hosts:
+                self.bound.append(self.router.listen(self.reactor, host, port))
+                self.bound.append(self.router.listen(self.reactor, host, settings.nat_port))
+            self.reactor.addReader(inbox_reader(worker.inboxes[worker.index],
+                                                self.router.from_worker))
+            log.info("worker %d of %d started", worker.index, worker.count)
         self._start_metrics()
         self._start_control()
         self._install_sighup()
         return self.bound
+
+    def _settings(self, config: Config, registry: MethodRegistry, credentials: Any,
+                  radius: RadiusRuntime) -> ResponderSettings:
+        """The responder's settings from a checked config; a worker gets its pool slices."""
+        settings = build_settings(config, registry, credentials, blocking_pools=self.blocking,
+                                  extra_providers=radius.providers)
+        nat_port = self.options.nat_port
+        settings.nat_port = config.server.nat_port if nat_port is None else nat_port
+        if self.worker is not None:
+            split_pools(settings, self.worker.index, self.worker.count)
+        return settings
 
     def stop(self) -> defer.Deferred:
         """DELETE to every peer, RADIUS Stop/Accounting-Off, then close every socket."""
@@ -111,29 +136,20 @@ class ServeApp:
         return d
 
     def _configure_logging(self, config: Config) -> None:
-        level = self._overrides[3] or config.server.log_level
+        level = self.options.log_level or config.server.log_level
         configure_logging(level, config.sections.get("logging"))
 
     def _refuse_a_second_server(self) -> None:
-        """Two servers on one state_dir would share keys and pseudonym stores, and the
-        second would run without a control socket: refuse before binding anything."""
-        from .control import control_socket_answers
-
-        control = self.config.sections.get("control")
-        path = control_socket_path(self.config)
-        if (control is None or control.enabled) and control_socket_answers(path):
-            raise OSError(f"another ikeeap is running with this state (its control socket "
-                          f"{path} answers): stop it, or give {self.config.path} its own "
-                          "state_dir")
+        refuse_a_second_server(self.config)
 
     def _start_control(self) -> None:
         control = self.config.sections.get("control")
         if control is not None and not control.enabled:
             return
-        from .control import listen_control
-
         path = control_socket_path(self.config)
         mode = control.mode if control is not None else 0o600
+        if self.worker is not None:  # the parent listens on the configured path
+            path, mode = path.with_name(path.name + self.worker.control_suffix()), 0o600
         try:
             self._ports.append(listen_control(self.reactor, path, mode, self))
         except Exception as exc:  # noqa: BLE001 - serving VPN users matters more
@@ -143,18 +159,21 @@ class ServeApp:
         wanted = self.config.sections.get("metrics")
         if wanted is None:
             return
-        from ..metrics import Metrics
-        from .metrics_http import listen_metrics
-
         self.metrics = Metrics(self.responder.get_sa, clock=self.reactor.seconds)
         self.metrics.watch(self.responder, self._radius_transports())
         self.service.listeners.append(self.metrics)
         self.service.on_exchange = self.metrics.observe_exchange
         self.service.on_eap_step = self.metrics.observe_eap_step
+        if self.worker is not None:
+            return  # the parent serves one endpoint with every worker's figures summed
         listening = listen_metrics(self.reactor, self.metrics.registry, wanted.listen,
                                    wanted.port)
         self._ports.append(listening)
         self.metrics_address = f"{wanted.listen}:{listening.getHost().port}"
+
+    def metrics_text(self) -> str:
+        """This process's metrics in the Prometheus text format ("" when they are off)."""
+        return generate_latest(self.metrics.registry).decode() if self.metrics else ""
 
     def _radius_transports(self) -> list[tuple[str, Any]]:
         roles = ("auth", "accounting")
@@ -226,7 +245,8 @@ class ServeApp:
 
     def reload(self) -> dict[str, Any]:
         """Re-read the config file; raises ConfigError (nothing changed) if it is bad."""
-        config, registry = load_checked(self.config_path)
+        checked = load_checked(self.config_path)
+        config, registry = checked.config, checked.registry
         credentials = self.credentials
         if config.certificates is not None:
             credentials = ensure_certificates(config.certificates, config.server.identity)
@@ -234,9 +254,7 @@ class ServeApp:
         if config.sections.get("radius") != self.config.sections.get("radius"):
             radius = start_radius(config, self.reactor)
         try:
-            settings = build_settings(config, registry, credentials,
-                                      blocking_pools=self.blocking,
-                                      extra_providers=radius.providers)
+            settings = self._settings(config, registry, credentials, radius)
         except Exception as exc:
             if radius is not self.radius:
                 radius.stop()
@@ -269,14 +287,22 @@ def _then_stop(_: Any, listening: Any) -> Any:
     return listening.stopListening()
 
 
-def serve_forever(config_path: str | Path, listen: list[str] | None, port: int | None,
-                  nat_port: int | None, log_level: str | None,
+def refuse_a_second_server(config: Config) -> None:
+    """Two servers on one state_dir would share keys and pseudonym stores, and the second
+    would run without a control socket: refuse before binding anything."""
+    control = config.sections.get("control")
+    path = control_socket_path(config)
+    if (control is None or control.enabled) and control_socket_answers(path):
+        raise OSError(f"another ikeeap is running with this state (its control socket "
+                      f"{path} answers): stop it, or give {config.path} its own state_dir")
+
+
+def serve_forever(options: ServeOptions, checked: Checked,
                   on_started: Callable[[ServeApp, list[tuple[str, int]]], None]) -> int:
     """``ikeeap serve`` in the foreground on the global reactor until it stops."""
-    from twisted.internet import reactor
+    from twisted.internet import reactor  # the global reactor only when serving for real
 
-    app = ServeApp(config_path, reactor, listen=listen, port=port, nat_port=nat_port,
-                   log_level=log_level)
+    app = ServeApp(options, reactor, checked=checked)
     on_started(app, app.start())
     reactor.addSystemEventTrigger("before", "shutdown", app.stop)
     reactor.run()

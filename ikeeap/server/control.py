@@ -10,7 +10,7 @@ import logging
 import os
 import socket
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Callable, Protocol
 
 from twisted.internet import defer
 from twisted.internet.protocol import Factory
@@ -27,6 +27,7 @@ class ControlTarget(Protocol):
     def list_sas(self) -> list[dict[str, Any]]: ...
     def terminate(self, sa_ids: list[str], reason: str) -> list[str]: ...
     def reload(self) -> Any: ...  # a dict, or a Deferred firing with one; raises ConfigError
+    def metrics_text(self) -> str: ...
 
 
 def dispatch(target: ControlTarget, request: cp.Request) -> Any:
@@ -45,12 +46,18 @@ def dispatch(target: ControlTarget, request: cp.Request) -> Any:
         chosen = select(target.list_sas(), by["id"], by["user"], by["virtual_ip"])
         ids = target.terminate([v["id"] for v in chosen], "terminated by administrator")
         return {"terminated": ids}
+    if request.cmd == "metrics":
+        return {"text": target.metrics_text()}
     return target.reload()
 
 
+Dispatcher = Callable[[Any, cp.Request], Any]  # (target, request) -> result or Deferred
+
+
 class ControlProtocol(TwistedProtocol):
-    def __init__(self, target: ControlTarget) -> None:
+    def __init__(self, target: Any, dispatcher: Dispatcher = dispatch) -> None:
         self._target = target
+        self._dispatch = dispatcher
         self._lines = cp.LineBuffer()
 
     def dataReceived(self, data: bytes) -> None:
@@ -67,7 +74,7 @@ class ControlProtocol(TwistedProtocol):
             request = cp.parse_request(line)
             log.info("control: %s %s", request.cmd,
                      " ".join(f"{k}={v}" for k, v in request.args.items() if v))
-            d = defer.maybeDeferred(dispatch, self._target, request)
+            d = defer.maybeDeferred(self._dispatch, self._target, request)
         except cp.ProtocolError as exc:
             self._reply(cp.error(str(exc)))
             return
@@ -91,14 +98,16 @@ class ControlProtocol(TwistedProtocol):
 
 
 class ControlFactory(Factory):
-    def __init__(self, target: ControlTarget) -> None:
+    def __init__(self, target: Any, dispatcher: Dispatcher = dispatch) -> None:
         self.target = target
+        self.dispatcher = dispatcher
 
     def buildProtocol(self, addr: Any) -> ControlProtocol:
-        return ControlProtocol(self.target)
+        return ControlProtocol(self.target, self.dispatcher)
 
 
-def listen_control(reactor: Any, path: Path, mode: int, target: ControlTarget) -> Any:
+def listen_control(reactor: Any, path: Path, mode: int, target: Any,
+                   dispatcher: Dispatcher = dispatch) -> Any:
     """Listen on ``path`` (a stale socket file is replaced) with file mode ``mode``."""
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.is_socket():
@@ -107,7 +116,8 @@ def listen_control(reactor: Any, path: Path, mode: int, target: ControlTarget) -
         path.unlink()  # left behind by a crash
     old = os.umask(0o777 & ~mode)  # no window where the socket has looser permissions
     try:
-        port = reactor.listenUNIX(str(path), ControlFactory(target), mode=mode, wantPID=False)
+        port = reactor.listenUNIX(str(path), ControlFactory(target, dispatcher), mode=mode,
+                                 wantPID=False)
     finally:
         os.umask(old)
     os.chmod(path, mode)

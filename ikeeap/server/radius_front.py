@@ -11,6 +11,11 @@ from twisted.internet.error import CannotListenError
 from twisted.internet.protocol import DatagramProtocol
 
 from ..backends.radius.front import RadiusFront
+from ..bootstrap import Checked
+from ..eap.authenticator import EapAuthenticator
+from ..eap.method import EapContext
+from ..runtime import EapFactory, build_providers
+from .blocking import BlockingPools
 
 log = logging.getLogger("ikeeap.radius.front")
 
@@ -40,15 +45,12 @@ class RadiusFrontProtocol(DatagramProtocol):
 PASS_THROUGH = "radius"  # the method name of the RADIUS pass-through backend
 
 
-def run_radius_front(config: Any, registry: Any, listen: str, port: int, secret: bytes,
+def run_radius_front(checked: Checked, listen: str, port: int, secret: bytes,
                      connection: str | None = None, reactor: Any = None) -> int:
     """``ikeeap radius-front``: EAP methods and providers built exactly like ``serve``."""
-    from ..eap.authenticator import EapAuthenticator
-    from ..eap.method import EapContext
-    from ..runtime import EapFactory, build_providers
-
+    config, registry = checked.config, checked.registry
     if reactor is None:
-        from twisted.internet import reactor as global_reactor
+        from twisted.internet import reactor as global_reactor  # only when run for real
         reactor = global_reactor
     eap_connections = [c for c in config.connections if c.auth == "eap"]
     chosen = next((c for c in eap_connections if connection in (None, c.name)), None)
@@ -63,8 +65,6 @@ def run_radius_front(config: Any, registry: Any, listen: str, port: int, secret:
               "only; point the RADIUS client at the [radius] servers themselves, or choose "
               "another connection with --connection", file=sys.stderr)
         return 2
-    from .blocking import BlockingPools  # LDAP binds run on their own thread pool
-
     factory = EapFactory(config, registry,
                          build_providers(config, blocking_pools=BlockingPools(reactor)))
 

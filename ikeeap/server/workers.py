@@ -1,19 +1,11 @@
-"""``ikeeap serve --workers N``: N processes share UDP 500/4500 with SO_REUSEPORT, and every
-datagram of an IKE SA reaches the worker that owns it.
+"""``ikeeap serve --workers N``: N processes share UDP 500/4500 with SO_REUSEPORT (how a
+datagram finds its worker: :mod:`ikeeap.server.worker_routing`).
 
-- Ownership: worker *w* draws every SPIr it creates (IKE_SA_INIT and IKE SA rekeys) so that
-  ``SPIr[0] % N == w`` (:func:`owned_random`; the other 7 octets stay random).
-- IKE_SA_INIT (SPIr zero) is handled by whichever worker the kernel picks; SO_REUSEPORT
-  hashes the 4-tuple, so retransmits and COOKIE/INVALID_KE retries from the same source
-  reach that same worker.
-- Every other datagram (requests, responses to our liveness checks, and IKE after the
-  switch to port 4500, whose 4-tuple hashes elsewhere) is routed by :func:`owner_of`; a
-  worker that is not the owner forwards it over a local AF_UNIX datagram channel, and the
-  owner answers from its own socket bound to the same address and port.
-- Virtual-IP pools are split so workers never hand out the same address.
-
-Workers have no control socket or metrics endpoint (those belong to the single-process
-ServeApp); see docs/performance.md.
+Each worker is a full :class:`ServeApp` (the same start-up, logging, RADIUS, audit, reload
+as one process) on its slice of the pools; the parent checks the configuration once before
+forking, then answers the configured control socket and metrics endpoint for all workers
+(:mod:`ikeeap.server.worker_fanout`) and forwards SIGHUP as one checked reload. When a worker
+dies the parent stops the others: its IKE SAs would be unreachable.
 """
 
 from __future__ import annotations
@@ -22,200 +14,34 @@ import logging
 import os
 import signal
 import socket
-import struct
 import sys
 import traceback
-from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
-from zope.interface import implementer  # type: ignore[import-untyped]
+from twisted.internet import defer, task
 
-from ..ike.pool import AddressPool
-from ..ike.settings import ResponderSettings
+from ..bootstrap import Checked, ServeOptions
+from ..config import ConfigError
+from ..control import protocol as cp
+from ..ike.sa import SaState
+from ..ops_config import control_socket_path
+from ..runtime import ensure_certificates
+from .app import ServeApp, refuse_a_second_server
+from .control import listen_control
+from .metrics_http import listen_metrics
+from .worker_fanout import MergedMetricsResource, WorkerFanout
+from .worker_routing import WorkerSlot
 
 log = logging.getLogger("ikeeap.workers")
-Address = tuple[str, int]
-_MARKER = b"\0\0\0\0"
-_FRAME = struct.Struct("!H")
+
+CHILD_STOP_GRACE = 10.0  # seconds the workers get for their DELETEs and Accounting-Stop
 
 
-# ---- routing (pure) ---------------------------------------------------------------------
-
-def owner_of(data: bytes, on_nat_port: bool, workers: int) -> int | None:
-    """The worker owning this datagram's IKE SA; None when any worker may take it (a new
-    IKE_SA_INIT, a NAT keepalive, or something too short to be IKE)."""
-    offset = 4 if on_nat_port else 0
-    if on_nat_port and data[:4] != _MARKER:
-        return None
-    spi_r = data[offset + 8:offset + 16]
-    if len(spi_r) < 8 or spi_r == bytes(8):
-        return None
-    return spi_r[0] % workers
-
-
-def owned_random(worker: int, workers: int,
-                 random: Callable[[int], bytes] = os.urandom) -> Callable[[int], bytes]:
-    """The Responder's random source for worker ``worker``: 8-octet draws are SPIs and get a
-    first octet that names the owner; other sizes (nonces, cookie secrets) are untouched."""
-    def draw(n: int) -> bytes:
-        data = random(n)
-        if n != 8:
-            return data
-        first = data[0] - data[0] % workers + worker
-        if first > 255:
-            first -= workers
-        return bytes([first]) + data[1:]
-    return draw
-
-
-def split_pools(settings: ResponderSettings, worker: int, workers: int) -> None:
-    """Give worker ``worker`` its own slice of every address pool."""
-    extra_bits = (workers - 1).bit_length()
-    for name, pool in list(settings.pools.items()):
-        prefix = min(pool.network.max_prefixlen, pool.network.prefixlen + extra_bits)
-        subnets = list(pool.network.subnets(new_prefix=prefix))
-        settings.pools[name] = AddressPool(subnets[worker % len(subnets)], pool.reserved)
-
-
-def encode_frame(data: bytes, local: Address, remote: Address) -> bytes:
-    head = f"{local[0]} {local[1]} {remote[0]} {remote[1]}".encode()
-    return _FRAME.pack(len(head)) + head + data
-
-
-def decode_frame(frame: bytes) -> tuple[bytes, Address, Address]:
-    (n,) = _FRAME.unpack_from(frame)
-    lh, lp, rh, rp = frame[2:2 + n].decode().split(" ")
-    return frame[2 + n:], (lh, int(lp)), (rh, int(rp))
-
-
-# ---- one worker (Twisted) ---------------------------------------------------------------
-
-class Router:
-    """Takes each datagram first: handles owned ones, forwards the rest to their owner."""
-
-    def __init__(self, index: int, count: int, service: Any, outboxes: list[socket.socket],
-                 nat_port: int) -> None:
-        self.index, self.count = index, count
-        self.service = service
-        self._outboxes = outboxes  # outboxes[w] delivers into worker w's inbox
-        self._nat_port = nat_port
-        self.forwarded = self.received_forwarded = 0
-
-    def deliver(self, data: bytes, local: Address, remote: Address) -> None:
-        owner = owner_of(data, local[1] == self._nat_port, self.count)
-        if owner is None or owner == self.index:
-            self.service._on_datagram(data, local, remote)
-            return
-        self.forwarded += 1
-        try:
-            self._outboxes[owner].send(encode_frame(data, local, remote))
-        except OSError:  # channel full: dropped like any UDP datagram, the peer retransmits
-            pass
-
-    def from_worker(self, frame: bytes) -> None:
-        self.received_forwarded += 1
-        data, local, remote = decode_frame(frame)
-        self.service._on_datagram(data, local, remote)
-
-    def listen(self, reactor: Any, host: str, port: int) -> Address:
-        """A SO_REUSEPORT socket on (host, port), registered with the service."""
-        from .udp import IkeDatagramProtocol
-
-        family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_DGRAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-        sock.bind((host, port))
-        sock.setblocking(False)
-        bound = (host, sock.getsockname()[1])
-        proto = IkeDatagramProtocol(bound, self.deliver)
-        listening = reactor.adoptDatagramPort(sock.fileno(), family, proto)
-        sock.close()  # Twisted holds its own duplicate of the descriptor
-        # ResponderService has no public "adopt a socket" yet: register like listen() does.
-        self.service._protocols[bound] = proto
-        self.service._ports.append(listening)
-        return bound
-
-
-def _inbox_reader(sock: socket.socket, handle: Callable[[bytes], None]) -> Any:
-    from twisted.internet.interfaces import IReadDescriptor
-
-    @implementer(IReadDescriptor)
-    class Inbox:
-        def fileno(self) -> int:
-            return sock.fileno()
-
-        def doRead(self) -> None:
-            for _ in range(256):
-                try:
-                    frame = sock.recv(70000)
-                except (BlockingIOError, InterruptedError):
-                    return
-                handle(frame)
-
-        def connectionLost(self, reason: Any) -> None:
-            pass
-
-        def logPrefix(self) -> str:
-            return "ikeeap-worker-inbox"
-
-    return Inbox()
-
-
-def _worker_main(index: int, count: int, args: Any, inboxes: list[socket.socket],
-                 outboxes: list[socket.socket]) -> None:
-    from twisted.internet import reactor as _reactor  # after fork: one reactor per worker
-
-    from ..cli import _load
-    from ..ike.responder import Responder
-    from ..runtime import build_settings, ensure_certificates
-    from .blocking import BlockingPools
-    from .radius_client import start_radius
-    from .service import ResponderService
-
-    reactor: Any = _reactor
-    config, registry = _load(args.config)
-    logging.basicConfig(level=getattr(logging, (args.log_level or config.server.log_level)
-                                      .upper(), logging.INFO),
-                        format=f"%(asctime)s %(levelname)-7s w{index} %(name)s: %(message)s")
-    credentials = None
-    if config.certificates is not None:
-        credentials = ensure_certificates(config.certificates, config.server.identity)
-    radius = start_radius(config, reactor)
-    settings = build_settings(config, registry, credentials,  # type: ignore[arg-type]
-                              blocking_pools=BlockingPools(reactor),
-                              extra_providers=radius.providers)
-    settings.nat_port = config.server.nat_port if args.nat_port is None else args.nat_port
-    split_pools(settings, index, count)
-    responder = Responder(settings, random=owned_random(index, count))
-    service = ResponderService(responder, reactor, listeners=radius.listeners)
-    router = Router(index, count, service, outboxes, settings.nat_port)
-    port = config.server.port if args.port is None else args.port
-    for host in args.listen or list(config.server.listen):
-        router.listen(reactor, host, port)
-        router.listen(reactor, host, settings.nat_port)
-    reactor.addReader(_inbox_reader(inboxes[index], router.from_worker))
-
-    def report() -> None:
-        from ..ike.sa import SaState
-        log.warning("worker %d: %d IKE SAs established, %d datagrams forwarded to other "
-                    "workers, %d received from them", index,
-                    responder.count(SaState.ESTABLISHED), router.forwarded,
-                    router.received_forwarded)
-
-    reactor.addSystemEventTrigger("before", "shutdown", report)
-    reactor.addSystemEventTrigger("before", "shutdown", service.stop)
-    reactor.addSystemEventTrigger("before", "shutdown", radius.stop)
-    reactor.run()
-
-
-# ---- the parent ---------------------------------------------------------------------------
-
-def serve_workers(args: Any, count: int) -> int:
-    """Fork ``count`` workers and wait; SIGTERM/SIGINT are passed on to them."""
-    from ..cli import _load
-    from ..runtime import ensure_certificates
-
-    config, _ = _load(args.config)
+def serve_workers(options: ServeOptions, checked: Checked, count: int) -> int:
+    """Fork ``count`` workers, then run the parent until a signal or a dead worker."""
+    config = checked.config
+    refuse_a_second_server(config)
     if config.certificates is not None:  # once, before forking: workers would race on it
         ensure_certificates(config.certificates, config.server.identity)
     pairs = [socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM) for _ in range(count)]
@@ -223,36 +49,133 @@ def serve_workers(args: Any, count: int) -> int:
         a.setblocking(False)
         b.setblocking(False)
         a.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
-    inboxes, outboxes = [a for a, _ in pairs], [b for _, b in pairs]
-    pids = [_fork_worker(i, count, args, inboxes, outboxes) for i in range(count)]
-    print(f"ikeeap: {count} workers {pids} sharing UDP {args.port or config.server.port}"
-          f"/{args.nat_port or config.server.nat_port} (SO_REUSEPORT)", flush=True)
+    inboxes, outboxes = tuple(a for a, _ in pairs), tuple(b for _, b in pairs)
+    pids = [_fork_worker(WorkerSlot(i, count, inboxes, outboxes), options, checked)
+            for i in range(count)]
+    port = options.port or config.server.port
+    nat_port = options.nat_port or config.server.nat_port
+    print(f"ikeeap: {count} workers {pids} sharing UDP {port}/{nat_port} (SO_REUSEPORT)",
+          flush=True)
+    from twisted.internet import reactor  # after forking: each worker has its own
 
-    def stop(signum: int, frame: Any) -> None:
-        for pid in pids:
+    parent = WorkerParent(options, checked, reactor, pids)
+    parent.start()
+    reactor.run()
+    return parent.exit_status
+
+
+class WorkerParent:
+    """The parent's reactor: fan-out control socket, summed metrics, signals, reaping."""
+
+    def __init__(self, options: ServeOptions, checked: Checked, reactor: Any,
+                 pids: list[int]) -> None:
+        self.options, self.config, self.reactor = options, checked.config, reactor
+        self.pids = list(pids)
+        self.exit_status = 0
+        self._stopping = False
+
+    def worker_sockets(self) -> list[Path]:
+        path = control_socket_path(self.config)
+        return [path.with_name(f"{path.name}.w{i}") for i in range(len(self.pids))]
+
+    def start(self) -> None:
+        wanted = self.config.sections.get("metrics")
+        fanout = WorkerFanout(self.options.config_path, self.worker_sockets(), self.reactor)
+        if wanted is not None:
+            listening = listen_metrics(self.reactor, MergedMetricsResource(fanout),
+                                       wanted.listen, wanted.port)
+            fanout.metrics_address = f"{wanted.listen}:{listening.getHost().port}"
+        control = self.config.sections.get("control")
+        if control is None or control.enabled:
+            path = control_socket_path(self.config)
+            mode = control.mode if control is not None else 0o600
+            try:
+                listen_control(self.reactor, path, mode, None, fanout)
+            except Exception as exc:  # noqa: BLE001 - serving VPN users matters more
+                log.error("control socket %s not available: %s", path, exc)
+        self._fanout = fanout
+        signal.signal(signal.SIGHUP, lambda *_: self.reactor.callFromThread(self._reload))
+        self.reactor.addSystemEventTrigger("before", "shutdown", self._stop_workers)
+        reaper = task.LoopingCall(self._reap)
+        reaper.clock = self.reactor
+        reaper.start(0.2, now=False)
+
+    def _reload(self) -> None:
+        d = self._fanout(None, cp.Request("reload"))
+        d.addCallback(lambda r: log.info("reload: %d workers reloaded, %d IKE SAs kept",
+                                         len(self.pids), r["kept_sas"]))
+        d.addErrback(lambda f: log.error("reload refused, configuration unchanged:\n  %s",
+                                         "\n  ".join(getattr(f.value, "problems", None)
+                                                     or [f.getErrorMessage()])))
+
+    def _reap(self) -> None:
+        for pid in list(self.pids):
+            try:
+                done, code = os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                done, code = pid, 0
+            if not done:
+                continue
+            self.pids.remove(pid)
+            if code and not self._stopping:
+                log.error("worker %d exited (status %d): stopping the others", pid, code)
+                self.exit_status = 1
+            if not self._stopping:  # a worker gone on its own: stop the rest
+                self._stopping = True
+                self.reactor.stop()
+
+    def _stop_workers(self) -> Any:
+        """SIGTERM to every worker; shutdown waits until they are gone (or the grace ends)."""
+        self._stopping = True
+        for pid in self.pids:
             try:
                 os.kill(pid, signal.SIGTERM)
             except ProcessLookupError:
                 pass
+        waited = [0.0]
 
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    status = 0
-    for pid in pids:
-        _, code = os.waitpid(pid, 0)
-        status = status or (1 if code else 0)
-    return status
+        def gone() -> Any:
+            self._reap()
+            if not self.pids:
+                return None
+            waited[0] += 0.1
+            if waited[0] > CHILD_STOP_GRACE:
+                for pid in self.pids:
+                    os.kill(pid, signal.SIGKILL)
+                return None
+            return task.deferLater(self.reactor, 0.1, gone)
+
+        return defer.maybeDeferred(gone)
 
 
-def _fork_worker(index: int, count: int, args: Any, inboxes: list[socket.socket],
-                 outboxes: list[socket.socket]) -> int:
+def _worker_main(slot: WorkerSlot, options: ServeOptions, checked: Checked) -> None:
+    from twisted.internet import reactor  # after fork: one reactor per worker
+
+    app = ServeApp(options, reactor, worker=slot, checked=checked)
+    app.start()
+
+    def report() -> None:
+        log.warning("worker %d: %d IKE SAs established, %d datagrams forwarded to other "
+                    "workers, %d received from them", slot.index,
+                    app.responder.count(SaState.ESTABLISHED), app.router.forwarded,
+                    app.router.received_forwarded)
+
+    reactor.addSystemEventTrigger("before", "shutdown", report)
+    reactor.addSystemEventTrigger("before", "shutdown", app.stop)
+    reactor.run()
+
+
+def _fork_worker(slot: WorkerSlot, options: ServeOptions, checked: Checked) -> int:
     pid = os.fork()
     if pid:
         return pid
     code = 1
     try:
-        _worker_main(index, count, args, inboxes, outboxes)
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)  # the parent reloads us, checked once
+        _worker_main(slot, options, checked)
         code = 0
+    except ConfigError as exc:
+        print("\n".join(exc.problems), file=sys.stderr)
     except BaseException:  # noqa: BLE001 - a child must never return into the parent's code
         traceback.print_exc()
     finally:

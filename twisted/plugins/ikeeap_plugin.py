@@ -32,15 +32,17 @@ class IkeeapService(service.Service):
         self.app: Any = None
 
     def startService(self) -> None:
+        # Imported when the service starts: twistd imports every plugin file just to list it.
         from twisted.internet import reactor
 
+        from ikeeap.bootstrap import ServeOptions
         from ikeeap.server.app import ServeApp
 
         super().startService()
-        listen = [self.options["listen"]] if self.options["listen"] else None
-        self.app = ServeApp(self.options["config"], reactor, listen=listen,
-                            port=self.options["port"], nat_port=self.options["nat-port"],
-                            log_level=self.options["log-level"])
+        listen = (self.options["listen"],) if self.options["listen"] else None
+        options = ServeOptions(self.options["config"], listen, self.options["port"],
+                               self.options["nat-port"], self.options["log-level"])
+        self.app = ServeApp(options, reactor)
         self.app.start()
 
     def stopService(self) -> Any:
