@@ -9,9 +9,9 @@ from ikeeap.ike.hardening import Hardening
 from ikeeap.ike.responder import Responder
 from ikeeap.initiator.initiator import Initiator
 from ikeeap.initiator.loopback import SERVER, Loopback, run_login
-from ikeeap.wire.codec import parse_message
+from ikeeap.wire.codec import encode_message, parse_message
 from ikeeap.wire.constants import NotifyType
-from ikeeap.wire.payloads import NotifyPayload
+from ikeeap.wire.payloads import NoncePayload, NotifyPayload
 
 
 def _sa_init_request(client_config, address=("198.51.100.7", 500)) -> bytes:
@@ -140,3 +140,61 @@ def test_established_sa_is_no_longer_half_open(settings_factory, client):
     result = loop.login(client())
     assert result.established
     assert loop.responder.dos.half_open_count() == 0
+
+
+# ---- what a COOKIE must be (RFC 7296 §2.6) ---------------------------------------------------
+
+
+def _with_notifies(request: bytes, before: list, after: list = ()) -> bytes:
+    header, payloads = parse_message(request)
+    return encode_message(header, [*before, *payloads, *after])
+
+
+def _cookie_demanding_responder(settings_factory) -> Responder:
+    return Responder(settings_factory(hardening=Hardening(cookie_threshold=0)))
+
+
+def test_forged_cookie_gets_a_new_challenge_and_no_sa(settings_factory, client):
+    responder = _cookie_demanding_responder(settings_factory)
+    request = _sa_init_request(client())
+    (challenge,) = _send(responder, request, "192.0.2.5")
+    genuine = _cookie(challenge)
+    for forged in (bytes(len(genuine)),  # zero-filled
+                   genuine[:4] + bytes(len(genuine) - 4),  # the right secret version, no MAC
+                   genuine[:-1] + bytes([genuine[-1] ^ 1])):
+        cookied = _with_notifies(request, [NotifyPayload(NotifyType.COOKIE, forged)])
+        (answer,) = _send(responder, cookied, "192.0.2.5")
+        assert _notify_types(answer) == [NotifyType.COOKIE]
+        assert parse_message(answer.data)[0].spi_r == bytes(8)  # stateless: no SA behind it
+        assert responder.sas() == [] and responder.dos.half_open_count() == 0
+    # the genuine cookie, as the same initiator sends it, is what gets an SA
+    cookied = _with_notifies(request, [NotifyPayload(NotifyType.COOKIE, genuine)])
+    (answer,) = _send(responder, cookied, "192.0.2.5")
+    assert NotifyType.COOKIE not in _notify_types(answer)
+    assert len(responder.sas()) == 1
+
+
+def test_cookie_is_found_among_other_notifies(settings_factory, client):
+    """Only the COOKIE notify is the cookie: another notify before it is not taken for one."""
+    responder = _cookie_demanding_responder(settings_factory)
+    request = _sa_init_request(client())
+    genuine = _cookie(_send(responder, request, "192.0.2.5")[0])
+    other = NotifyPayload(NotifyType.IKEV2_FRAGMENTATION_SUPPORTED)
+    cookied = _with_notifies(request, [other], [NotifyPayload(NotifyType.COOKIE, genuine)])
+    (answer,) = _send(responder, cookied, "192.0.2.5")
+    assert NotifyType.COOKIE not in _notify_types(answer) and len(responder.sas()) == 1
+
+
+def test_request_without_nonce_under_cookie_demand_is_dropped(settings_factory, client):
+    responder = _cookie_demanding_responder(settings_factory)
+    header, payloads = parse_message(_sa_init_request(client()))
+    no_nonce = encode_message(header, [p for p in payloads if not isinstance(p, NoncePayload)])
+    assert _send(responder, no_nonce, "192.0.2.5") == []
+    assert responder.cookies_sent == 0 and responder.sas() == []
+
+
+def _cookie(answer) -> bytes:
+    _, payloads = parse_message(answer.data)
+    (cookie,) = [p.data for p in payloads
+                 if isinstance(p, NotifyPayload) and p.notify_type == NotifyType.COOKIE]
+    return cookie
