@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import os
 
 import pytest
@@ -37,14 +38,30 @@ def test_request_message_authenticator_verifies_and_detects_tampering():
     assert not codec.verify_message_authenticator(bytes(tampered), SECRET)
 
 
+def _second_message_authenticator(raw: bytes, vector: bytes | None = None) -> bytes:
+    """``raw`` (whose first attribute 80 is at the front) with another attribute 80 appended
+    and the first one recomputed over the result, as a forger would: the HMAC of the first
+    verifies, so only the "exactly one" rule (RFC 3579 §3.2) refuses the packet."""
+    pos = raw.index(b"\x50\x12", 20)
+    doubled = bytearray(raw + b"\x50\x12" + os.urandom(16))
+    doubled[2:4] = len(doubled).to_bytes(2, "big")
+    doubled[pos + 2:pos + 18] = bytes(16)
+    signed = bytes(doubled) if vector is None else bytes(doubled[:4]) + vector + bytes(
+        doubled[20:])
+    doubled[pos + 2:pos + 18] = hmac.new(SECRET, signed, hashlib.md5).digest()
+    return bytes(doubled)
+
+
 def test_missing_or_duplicated_message_authenticator_is_invalid():
     pkt = rp.AuthPacket(code=codec.ACCESS_REQUEST, id=1, secret=SECRET,
                         authenticator=os.urandom(16), dict=codec.dictionary())
     pkt.AddAttribute("User-Name", "alice")
     assert not codec.verify_message_authenticator(bytes(pkt.RequestPacket()), SECRET)
     raw = codec.encode_request(_request())
-    doubled = raw[:2] + (len(raw) + 18).to_bytes(2, "big") + raw[4:] + raw[20:38]
+    assert codec.verify_message_authenticator(raw, SECRET)
+    doubled = _second_message_authenticator(raw)  # the first one's HMAC verifies
     assert not codec.verify_message_authenticator(doubled, SECRET)
+    assert codec.message_authenticator(doubled, SECRET) is None
 
 
 @pytest.mark.parametrize("junk", [b"", b"\x01", os.urandom(19), b"\x01\x01\x00\x16" + bytes(16)
@@ -134,3 +151,12 @@ def test_check_reply_names_the_check_that_failed():
     raw[5] ^= 1  # inside the Response Authenticator
     assert codec.check_reply(request, bytes(raw)) == (None, "bad Response Authenticator")
     assert codec.check_reply(request, b"\x02" * 8) == (None, "malformed packet")
+
+
+def test_reply_with_a_duplicated_message_authenticator_is_refused():
+    request = _request()
+    codec.encode_request(request)
+    doubled = bytearray(_second_message_authenticator(_reply(request), request.authenticator))
+    doubled[4:20] = hashlib.md5(bytes(doubled[:4]) + request.authenticator
+                                + bytes(doubled[20:]) + SECRET).digest()
+    assert codec.check_reply(request, bytes(doubled)) == (None, "bad Message-Authenticator")
