@@ -148,6 +148,29 @@ def test_invalid_or_reflected_peer_commit_is_refused(providers, payload_for, rea
     assert step.kind is StepKind.FAILURE and reason in step.reason
 
 
+def test_peer_commit_that_makes_the_shared_point_the_identity_is_refused(providers):
+    """A peer that knows the password can choose Element = -(Scalar * PWE): then
+    rand * (Scalar * PWE + Element) is the point at infinity and k does not exist (§2.8.5.2:
+    the server MUST fail).  The scalar and element are each valid on their own."""
+    method, peer, ctx = PwdMethod({}, providers), PwdPeer(b"alice", "secret"), _ctx(providers)
+
+    async def go() -> Any:
+        request = await method.start(ctx)
+        id_payload = request.data[2:]  # Type, PWD-Exch, then suite(4) token(4) prep(1) id
+        token, server_id = id_payload[4:8], id_payload[9:]
+        step = await method.process(ctx, PWD + peer.process(request.data[1:], 0))
+        own_scalar, _ = pwd.parse_commit(P256, step.data[2:])
+        pwe = pwd.derive_pwe(P256, b"secret", b"alice", server_id, token)
+        scalar = 5 if own_scalar != 5 else 6
+        element = P256.negate(P256.multiply(scalar, pwe))
+        assert P256.add(P256.multiply(scalar, pwe), element) is None  # the identity
+        return await method.process(ctx, PWD + bytes([2]) + _point(element) + _scalar(scalar))
+
+    step = run(go())
+    assert step.kind is StepKind.FAILURE and "shared point is the identity" in step.reason
+    assert method.msk() is None and not method.is_mutual()
+
+
 def test_hunting_and_pecking_always_runs_forty_rounds(monkeypatch):
     calls: list[int] = []
     real_h = pwd.h
