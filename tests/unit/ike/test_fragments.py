@@ -142,13 +142,19 @@ def _first_auth_fragments(settings_factory, client, **hardening):
     return responder, peer.split(d.data), d
 
 
-def test_forged_fragment_dropped_and_reassembly_times_out(settings_factory, client):
+def test_forged_fragment_is_not_stored_and_a_stale_collection_starts_over(settings_factory,
+                                                                          client):
+    """Then the completed request is answered once: a retransmitted fragment 1 gets the cached
+    response, a later fragment nothing."""
     responder, frags, d = _first_auth_fragments(settings_factory, client,
                                                 reassembly_timeout=2.0)
     send = lambda data, now: responder.receive_datagram(data, d.remote, d.local, now)
+    (sa,) = responder.sas()
     forged = frags[1][:-1] + bytes([frags[1][-1] ^ 1])
     assert send(frags[0], 0.0) == [] and send(forged, 0.0) == []
+    assert set(sa.reassembly.parts) == {1}  # the forged fragment 2 took no place
     assert send(frags[2], 5.0) == []  # too late: the collection starts over
+    assert set(sa.reassembly.parts) == {3} and sa.reassembly.started == 5.0
     assert send(frags[1], 5.0) == []
     assert send(frags[0], 5.1) == []  # 1, 2, 3 within the timeout: the request is handled
     event = responder.next_event()
