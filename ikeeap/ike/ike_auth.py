@@ -20,7 +20,8 @@ from ..eap.identity import matches_constraint
 from . import eap_only
 from .child import build_child
 from .events import AuthenticationFailed, IkeSaDeleted, IkeSaEstablished
-from .sa import AuthProgress, IkeSa, Outcome, SaState
+from .sa import AuthProgress, IkeSa, Outcome
+from .sa_states import EapPhase, SaState
 from .settings import ResponderSettings, identity_text
 
 log = logging.getLogger("ikeeap.ike")
@@ -60,9 +61,9 @@ def handle_ike_auth(settings: ResponderSettings, sa: IkeSa, payloads: list[Paylo
         return _first_round(settings, sa, payloads)
     auth = _first(payloads, AuthPayload)
     eap = _first(payloads, EapPayload)
-    if auth is not None and sa.auth.eap_finished:
+    if auth is not None and sa.auth.eap_phase is not EapPhase.RUNNING:
         return _final_round(settings, sa, auth)
-    if eap is not None and not sa.auth.eap_finished:
+    if eap is not None and sa.auth.eap_phase is EapPhase.RUNNING:
         return Outcome(pending=sa.auth.authenticator.receive(eap.data))
     return _abort(sa, NotifyPayload(NotifyType.INVALID_SYNTAX), "IKE_AUTH out of sequence")
 
@@ -80,7 +81,7 @@ def _first_round(settings: ResponderSettings, sa: IkeSa, payloads: list[Payload]
         ts_i=_first(payloads, TsPayload, initiator=True),
         ts_r=_first(payloads, TsPayload, initiator=False), cp=_first(payloads, CpPayload),
     )
-    sa.state = SaState.AUTHENTICATING
+    sa.move_to(SaState.AUTHENTICATING)
     if conn is None:
         return _fail(sa, f"no {'EAP' if auth is None else 'PSK'} connection for {peer!r}")
     if auth is not None:
@@ -139,7 +140,7 @@ def eap_step_done(settings: ResponderSettings, sa: IkeSa, output: Any) -> Outcom
     if output is None:
         return _fail(sa, "EAP step failed or timed out")
     if output.finished:
-        progress.eap_finished, progress.eap_success = True, output.success
+        progress.eap_phase = EapPhase.SUCCEEDED if output.success else EapPhase.FAILED
         outer = _text(output.identity)
         progress.eap_identity = _text(output.authorized_identity) or outer
         progress.outer_identity = outer if outer != progress.eap_identity else None
@@ -150,7 +151,7 @@ def eap_step_done(settings: ResponderSettings, sa: IkeSa, output: Any) -> Outcom
         problem = eap_only.outcome_problem(output) if progress.eap_only else ""
         problem = problem or _eap_id_problem(progress, output.authorization)
         if problem:
-            progress.eap_success = False
+            progress.eap_phase = EapPhase.FAILED
             return _fail(sa, problem, [EapPayload(eap_only.failure_for(output.packet))])
         progress.msk = output.msk
         progress.authorization = getattr(output, "authorization", None)
@@ -178,7 +179,7 @@ def _eap_id_problem(progress: AuthProgress, authorization: Any) -> str:
 def _final_round(settings: ResponderSettings, sa: IkeSa, auth: AuthPayload) -> Outcome:
     """Messages 7 and 8: AUTH keyed from the MSK, or from SK_pi/SK_pr without one (§2.16)."""
     progress = sa.auth
-    if not progress.eap_success or (progress.eap_only and not progress.msk):
+    if progress.eap_phase is not EapPhase.SUCCEEDED or (progress.eap_only and not progress.msk):
         return _fail(sa, "AUTH after a failed EAP exchange")
     key_i = progress.msk if progress.msk else sa.keys.sk_pi
     key_r = progress.msk if progress.msk else sa.keys.sk_pr
@@ -192,7 +193,7 @@ def _final_round(settings: ResponderSettings, sa: IkeSa, auth: AuthPayload) -> O
 def _establish(settings: ResponderSettings, sa: IkeSa, payloads: list[Payload]) -> Outcome:
     progress = sa.auth
     child_payloads, events = build_child(settings, sa, progress)
-    sa.state = SaState.ESTABLISHED
+    sa.move_to(SaState.ESTABLISHED)
     vip = str(sa.virtual_ip) if sa.virtual_ip else None
     log.info("%s IKE SA established: %s via %s%s", sa.log_prefix(), progress.peer_id_text,
              progress.method_name, f", virtual IP {vip}" if vip else "")

@@ -374,7 +374,7 @@ class Responder:
     def _close(self, sa: IkeSa, now: float) -> None:
         """Stop using the SA but keep answering retransmits of its last response a while."""
         self._release(sa)
-        sa.state = SaState.CLOSED
+        sa.move_to(SaState.CLOSED)
         self._schedule(sa, now + CLOSED_LINGER)
 
     def _expire(self, sa: IkeSa) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 import logging
 from dataclasses import dataclass, field
 from typing import Any, Awaitable
@@ -14,15 +13,9 @@ from ..wire.codec import encode_payloads
 from ..wire.constants import HeaderFlag
 from ..wire.payloads import IdPayload, IkeHeader, Payload, SaPayload, TsPayload, CpPayload
 from .events import Address, Event
+from .sa_states import EapPhase, SaState, next_state
 
 log = logging.getLogger("ikeeap.ike")
-
-
-class SaState(enum.Enum):
-    HALF_OPEN = "half-open"      # IKE_SA_INIT answered, no IKE_AUTH yet
-    AUTHENTICATING = "authenticating"
-    ESTABLISHED = "established"
-    CLOSED = "closed"            # kept briefly to answer retransmits of the last response
 
 
 @dataclass
@@ -47,8 +40,7 @@ class AuthProgress:
     ts_r: TsPayload | None
     cp: CpPayload | None
     authenticator: Any = None
-    eap_finished: bool = False
-    eap_success: bool = False
+    eap_phase: EapPhase = EapPhase.RUNNING
     msk: bytes | None = None
     eap_identity: str | None = None  # who is logged in: the identity EAP proved
     outer_identity: str | None = None  # the EAP-Response/Identity, when it differs
@@ -110,6 +102,10 @@ class IkeSa:
     @property
     def id(self) -> str:
         return self.spi_r.hex()
+
+    def move_to(self, state: SaState) -> None:
+        """Change state as the table in ike/sa_states.py allows (IllegalTransition if not)."""
+        self.state = next_state(self.state, state)
 
     @classmethod
     def create(cls, suite: IkeSuite, shared: bytes, ni: bytes, nr: bytes, spi_i: bytes,
