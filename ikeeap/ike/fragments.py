@@ -90,8 +90,9 @@ def receive_fragment(sa: IkeSa, limits: Hardening, budget: ReassemblyBudget, dat
         current = None
     if current is not None and skf.total_fragments < current.total:
         raise IntegrityError("fragment of an older, larger fragmentation")  # §2.6.2
-    if current is not None and skf.fragment_number in current.parts:
-        return None  # a duplicate
+    if current is not None and skf.total_fragments == current.total \
+            and skf.fragment_number in current.parts:
+        return None  # a duplicate (a larger total is a new fragmentation: below)
     plaintext = sa.decrypter.open_after(data, offset + SKF_HEADER_LEN)
     if current is None or skf.total_fragments > current.total:
         budget.drop(sa)
