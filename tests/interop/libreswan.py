@@ -23,8 +23,9 @@ is run with ``nsenter -t <pluto pid> -m -n``.  The connections' updown script is
 
 Child SAs
 ---------
-pluto 4.10 has one kernel interface, XFRM (``protostack=`` accepts nothing else, and there is
-no userland ESP like charon's kernel-libipsec).  This kernel has XFRM but no ESP/AH/IPComp, so
+pluto 4.10 on Linux has one kernel interface, XFRM (``protostack=`` knows only ``xfrm`` and
+``netkey``, anything else is "ignored, using protostack=xfrm"), and no userland ESP like
+charon's kernel-libipsec.  This kernel has XFRM but no ESP/AH/IPComp, so
 installing a negotiated Child SA fails ("netlink response for Add SA esp.SPI@PEER: Function
 not implemented") and pluto 4.10 treats that as fatal for the *IKE SA* too: it deletes it
 without telling the peer and schedules a revival (a new IKE SA a moment later).
@@ -135,11 +136,11 @@ def parse_showstates(text: str) -> list[PlutoState]:
 def child_sa_outcome(log: str, spi: str | None = None) -> str | None:
     """"installed" (pluto logged an established Child SA), "negotiated" (it accepted the
     responder's Child SA and only the kernel refused the ESP SA towards the responder's inbound
-    ``spi``, hex), or None.  ``spi`` None: any."""
+    ``spi``, hex), or None.  ``spi`` None: any.  (pluto drops leading zeros: esp.c17ac86.)"""
     if re.search(r"(?:initiator )?established Child SA", log):
         return "installed"
-    spi_re = re.escape(spi.lower()) if spi else "[0-9a-f]+"
-    if re.search(rf"netlink response for Add SA esp\.{spi_re}@\S+: ", log):
+    refused = re.findall(r"netlink response for Add SA esp\.([0-9a-f]+)@\S+: ", log)
+    if any(spi is None or int(s, 16) == int(spi, 16) for s in refused):
         return "negotiated"
     return None
 
