@@ -140,6 +140,7 @@ if [ "${IKEEAP_APT_FORCE:-0}" = 1 ] || [ "$have" != "$want" ] \
     fi
     work=$(mktemp -d)
     # apt-get download drops to user _apt, which must be able to write there
+    chmod 755 "$work"
     "${SUDO[@]}" chown _apt "$work" 2>/dev/null || true
     if ! (cd "$work" && "${SUDO[@]}" apt-get download "libreswan=$want"); then
         "${SUDO[@]}" apt-get update
