@@ -67,6 +67,10 @@ class RadiusMethod(BaseMethod):
             return EapStep.failure("no RADIUS backend")
         if not ctx.identity:
             return EapStep.failure("RADIUS needs an EAP identity")
+        if len(_user_name(ctx).encode("utf-8")) > codec.MAX_ATTRIBUTE_VALUE:
+            # The peer chose it: refused like any bad input, not an error building the request
+            ctx.info("RADIUS: EAP identity longer than a User-Name (253 octets), refused")
+            return EapStep.failure("EAP identity too long for a RADIUS User-Name")
         # The server starts from the peer's Identity Response (answered before this method).
         identity = EapPacket(EapCode.RESPONSE, (ctx.identifier - 1) % 256, EapType.IDENTITY,
                              ctx.identity).encode()
@@ -119,7 +123,7 @@ class RadiusMethod(BaseMethod):
     def _attributes(self, ctx: EapContext) -> list[tuple[str, object]]:
         assert self._backend is not None
         cfg = self._backend.config
-        return [("User-Name", ctx.identity.decode("utf-8", "replace")),
+        return [("User-Name", _user_name(ctx)),
                 ("NAS-Identifier", cfg.nas_identifier),
                 ("NAS-IP-Address", cfg.nas_ip_address),
                 ("NAS-Port-Type", NAS_PORT_TYPE_VIRTUAL),
@@ -183,6 +187,10 @@ def authorization_from(reply: rp.Packet, session_id: str, server: str | None) ->
         interim_interval=codec.decode_u32(
             codec.first_value(reply, codec.ATTR_ACCT_INTERIM_INTERVAL)),
         server=server)
+
+
+def _user_name(ctx: EapContext) -> str:
+    return ctx.identity.decode("utf-8", "replace")
 
 
 def _parse(data: bytes | None) -> EapPacket | None:

@@ -1,0 +1,46 @@
+"""Bugs the fuzz targets found, each pinned by a plain unit test."""
+
+from __future__ import annotations
+
+import pytest
+
+from fuzz_escapes import reported_escapes
+from ikeeap.backends.radius.backend import RadiusBackend
+from ikeeap.backends.radius.client import Completion, RadiusClientCore
+from ikeeap.backends.radius.config import RadiusConfig, RadiusServerConfig
+from ikeeap.backends.radius.method import RadiusMethod
+from ikeeap.eap.credentials import Providers
+from ikeeap.eap.method import EapContext, StepKind
+from ikeeap.initiator.loopback import drive
+
+
+@pytest.mark.parametrize("identity, sent", [
+    ("a" * 253, True),
+    ("a" * 254, False),
+    ("\u00e9" * 126 + "a", True),  # 253 octets of UTF-8
+    ("\u00e9" * 127, False),  # 127 characters, 254 octets: pyrad counts only characters
+    (b"\xff" * 85, False),  # not UTF-8: each octet becomes U+FFFD, 3 octets
+])
+def test_radius_refuses_an_identity_too_long_for_user_name(identity, sent):
+    """A peer's EAP identity longer than a User-Name (253 octets) used to reach pyrad, which
+    raised while the request was built ("cannot build a RADIUS request", at ERROR, for
+    every such peer); now the method refuses it before any request."""
+    server = RadiusServerConfig("127.0.0.1", 1812, b"secret")
+    core, sent_datagrams = RadiusClientCore([server]), []
+
+    async def authenticate(build, index):  # the production client core, no server
+        tx_id = core.request(build, 0.0, index)
+        sent_datagrams.extend(core.datagrams_to_send())
+        return Completion(tx_id, None, None, "no answer")
+
+    providers = Providers(extra={"radius": RadiusBackend(RadiusConfig(servers=(server,)),
+                                                         authenticate)})
+    raw = identity if isinstance(identity, bytes) else identity.encode()
+    ctx = EapContext(identity=raw, peer="198.51.100.9:500", identifier=2)
+    with reported_escapes() as escapes:
+        step = drive(RadiusMethod({}, providers).start(ctx))
+    assert not escapes
+    assert bool(sent_datagrams) is sent
+    assert step.kind is StepKind.FAILURE
+    assert ("too long" in step.reason) is not sent
+
