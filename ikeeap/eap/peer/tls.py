@@ -76,6 +76,8 @@ class TlsPeer:
         self._incoming += body
         if flags & FLAG_MORE:
             return bytes([0])  # ACK
+        if not self._incoming:  # an ACK we did not ask for (bio_write would raise)
+            raise PeerError("EAP-TLS request without TLS data")
         self.tls.bio_write(self._incoming)
         self._incoming = b""
         self._pump()

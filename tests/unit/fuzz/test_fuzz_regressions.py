@@ -5,12 +5,16 @@ from __future__ import annotations
 import pytest
 
 from fuzz_escapes import reported_escapes
+from fuzz_methods import lab
 from ikeeap.backends.radius.backend import RadiusBackend
 from ikeeap.backends.radius.client import Completion, RadiusClientCore
 from ikeeap.backends.radius.config import RadiusConfig, RadiusServerConfig
 from ikeeap.backends.radius.method import RadiusMethod
 from ikeeap.eap.credentials import Providers
 from ikeeap.eap.method import EapContext, StepKind
+from ikeeap.eap.peer import PeerError
+from ikeeap.eap.peer.tls import TlsPeer
+from ikeeap.eap.tls.engine import FLAG_LENGTH, FLAG_START
 from ikeeap.initiator.loopback import drive
 
 
@@ -43,4 +47,16 @@ def test_radius_refuses_an_identity_too_long_for_user_name(identity, sent):
     assert bool(sent_datagrams) is sent
     assert step.kind is StepKind.FAILURE
     assert ("too long" in step.reason) is not sent
+
+
+def test_tls_peer_refuses_an_empty_request_with_peer_error():
+    """A server's empty EAP-TLS request that is not an ACK of our fragment used to reach
+    pyOpenSSL's bio_write(b""), whose WantReadError escaped every caller (the initiator
+    catches PeerError); found by mutating a TTLS peer's response into a "fragment"."""
+    lab_ = lab()
+    peer = TlsPeer(None, None, lab_.ca_pem, fragment_size=16384)
+    hello = peer.process(bytes([FLAG_START]), 1)
+    assert hello[0] == FLAG_LENGTH and len(hello) > 6  # the whole ClientHello
+    with pytest.raises(PeerError, match="without TLS data"):
+        peer.process(bytes([0]), 2)
 
