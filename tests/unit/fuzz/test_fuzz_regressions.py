@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from fuzz_escapes import reported_escapes
-from fuzz_methods import lab
+from fuzz_methods import IMSI, lab, login
 from ikeeap.backends.radius.backend import RadiusBackend
 from ikeeap.backends.radius.client import Completion, RadiusClientCore
 from ikeeap.backends.radius.config import RadiusConfig, RadiusServerConfig
@@ -13,6 +13,7 @@ from ikeeap.backends.radius.method import RadiusMethod
 from ikeeap.eap.credentials import Providers
 from ikeeap.eap.method import EapContext, StepKind
 from ikeeap.eap.peer import PeerError
+from ikeeap.eap.peer.sim import EapSimPeer, SimPeerState
 from ikeeap.eap.peer.tls import TlsPeer
 from ikeeap.eap.tls.engine import FLAG_LENGTH, FLAG_START
 from ikeeap.initiator.loopback import drive
@@ -60,3 +61,23 @@ def test_tls_peer_refuses_an_empty_request_with_peer_error():
     with pytest.raises(PeerError, match="without TLS data"):
         peer.process(bytes([0]), 2)
 
+
+@pytest.mark.parametrize("realm_length, reauth", [(200, True), (232, False), (1000, False)])
+def test_sim_login_with_a_long_realm_hands_out_no_unencodable_reauth_id(realm_length, reauth):
+    """The re-authentication identity carries the peer's realm; with a realm of ~1000
+    octets it no longer fitted in AT_NEXT_REAUTH_ID and encoding the Challenge raised
+    ("EAP method sim raised ValueError"); found by mutating a genuine Identity response.
+    Now no re-authentication identity is handed out (longer than 253 octets), the login
+    still succeeds."""
+    lab_ = lab()
+    identity = f"1{IMSI}@" + "r" * realm_length
+    conv = lab_.conversation("sim", "full")
+    conv.peer = EapSimPeer(identity, lab_.sim_source.gsm_auth(IMSI), SimPeerState())
+    with reported_escapes() as escapes:
+        out = login(conv)
+    assert not escapes
+    assert out.success, out.reason
+    state = conv.peer.state
+    assert state.pseudonym and bool(state.reauth_id) is reauth
+    if reauth:
+        assert len(state.reauth_id.encode()) <= 253

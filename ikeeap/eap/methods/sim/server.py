@@ -45,6 +45,7 @@ from ikeeap.eap.methods.sim.protection import EAP_RESPONSE, decrypted_attributes
 
 MAX_START_ROUNDS = 3  # §4.2.5
 NONCE_SIZE = 16
+MAX_NAI = 253  # octets of an identity we hand out (RFC 7542 §2.2; a RADIUS User-Name)
 _ID_REQUESTS = {"any": Attr.ANY_ID_REQ, "fullauth": Attr.FULLAUTH_ID_REQ,
                 "permanent": Attr.PERMANENT_ID_REQ, "none": None}
 
@@ -302,7 +303,11 @@ class SimMethod(BaseMethod):
         if store is not None and pseudonym and policy.pseudonyms:
             self._next_pseudonym = new_pseudonym()
         if store is not None and policy.fast_reauth and counter < policy.reauth_max:
-            self._next_reauth = new_reauth_id(realm)
+            reauth_id = new_reauth_id(realm)
+            if len(reauth_id.encode()) <= MAX_NAI:  # the realm is the peer's: it may not fit
+                self._next_reauth = reauth_id
+            else:
+                ctx.debug("EAP-SIM: realm too long for a re-authentication identity")
         return req.identity_attributes(self._next_pseudonym, self._next_reauth)
 
     async def _on_challenge(self, ctx: EapContext, msg: SimMessage, raw: bytes) -> EapStep:
