@@ -9,7 +9,7 @@ import pytest
 from ikeeap.ike.events import EapStepPending
 from ikeeap.ike.hardening import Hardening
 from ikeeap.ike.responder import Responder
-from ikeeap.initiator.loopback import Loopback
+from ikeeap.initiator.loopback import Loopback, drive
 
 from test_fragments import FRAG_SUPPORTED, FragmentingPeer, _first_auth_fragments
 
@@ -90,13 +90,11 @@ def test_more_fragments_restart_the_collection_and_an_older_fragment_is_dropped(
     assert _request_handled(responder)  # the 4 fragments, and only them
 
 
-@pytest.mark.xfail(strict=True, reason="fragments.py checks for a duplicate fragment number "
-                   "before comparing Total Fragments: fragment 1 of the new fragmentation is "
-                   "dropped as a duplicate of the old fragment 1 (reported, not fixed here)")
 def test_first_fragment_of_a_new_fragmentation_is_not_taken_for_a_duplicate(
         settings_factory, client):
     """The usual order of §2.6.2: after fragments 1 and 2 of 3, the initiator retransmits as
-    4 fragments, which arrive in order; they are one complete message."""
+    4 fragments, which arrive in order; they are one complete message (fragment 1 of 4 was
+    dropped as a duplicate of fragment 1 of 3 until fa1e96d)."""
     responder, three, d = _first_auth_fragments(settings_factory, client)
     four = FragmentingPeer(responder, pieces=4).split(d.data)
     send, (sa,) = _sender(responder, d), responder.sas()
@@ -106,3 +104,23 @@ def test_first_fragment_of_a_new_fragmentation_is_not_taken_for_a_duplicate(
     for fragment in four[1:]:
         send(fragment, 0.3)
     assert _request_handled(responder)
+
+
+def test_a_retransmitted_fragmented_request_is_answered_once_from_fragment_1(
+        settings_factory, client):
+    """RFC 7383 §2.6.1: the cached response goes back when fragment 1 comes again, not for
+    each fragment; those later fragments are expected and not counted as false
+    retransmissions, a different fragment 1 with that message ID is."""
+    responder, frags, d = _first_auth_fragments(settings_factory, client)
+    send = _sender(responder, d)
+    for fragment in frags:
+        assert send(fragment, 0.0) == []
+    event = responder.next_event()
+    answer = responder.eap_done(event.sa_id, drive(event.step), 0.1)
+    assert answer and responder.false_retransmits == 0
+    for fragment in frags[1:]:
+        assert send(fragment, 0.2) == []
+    assert responder.false_retransmits == 0
+    assert [a.data for a in send(frags[0], 0.3)] == [a.data for a in answer]
+    forged = frags[0][:-1] + bytes([frags[0][-1] ^ 1])
+    assert send(forged, 0.4) == [] and responder.false_retransmits == 1
