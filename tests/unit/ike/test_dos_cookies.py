@@ -167,6 +167,7 @@ def test_forged_cookie_gets_a_new_challenge_and_no_sa(settings_factory, client):
         assert _notify_types(answer) == [NotifyType.COOKIE]
         assert parse_message(answer.data)[0].spi_r == bytes(8)  # stateless: no SA behind it
         assert responder.sas() == [] and responder.dos.half_open_count() == 0
+    assert responder.cookies_sent == 4  # one per challenge (the metric)
     # the genuine cookie, as the same initiator sends it, is what gets an SA
     cookied = _with_notifies(request, [NotifyPayload(NotifyType.COOKIE, genuine)])
     (answer,) = _send(responder, cookied, "192.0.2.5")
