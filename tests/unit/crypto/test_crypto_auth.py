@@ -1,10 +1,15 @@
 """AUTH payload computations (ikeeap.crypto.auth): shared-key AUTH, signed octets, and
 signatures for methods 1, 9/10/11 (RFC 4754) and 14 (RFC 7427) checked by the verifier."""
 
+import datetime
 import hashlib
 import hmac
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, padding
+from cryptography.x509.oid import NameOID
 
 from ikeeap.crypto import certs
 from ikeeap.crypto.auth import (
@@ -135,3 +140,63 @@ def test_verify_garbage_is_false(ees):
     assert signature_hash_algorithm(b"") is None
     assert signature_hash_algorithm(b"\x03abc") is None
     assert not verify_auth_signature(ees["p256"].der, 9, OCTETS, b"\0" * 63)
+
+
+# ---- what the verifier refuses, on signatures made here with cryptography directly ---------
+
+
+def _cert_der(key) -> bytes:
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "vpn.example.org")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(1)
+            .not_valid_before(now).not_valid_after(now + datetime.timedelta(days=1))
+            .sign(key, hashes.SHA256()))
+    return cert.public_bytes(serialization.Encoding.DER)
+
+
+RSA_SHA256_ALGID = bytes.fromhex("300d06092a864886f70d01010b0500")
+ECDSA_SHA256_ALGID = bytes.fromhex("300a06082a8648ce3d040302")
+
+
+def _method14(algid: bytes, signature: bytes) -> bytes:
+    return bytes([len(algid)]) + algid + signature
+
+
+def test_a_curve_we_do_not_support_is_refused_even_with_a_valid_signature():
+    key = ec.generate_private_key(ec.SECP224R1())
+    signature = key.sign(OCTETS, ec.ECDSA(hashes.SHA256()))
+    der = _cert_der(key)
+    assert not verify_auth_signature(der, 14, OCTETS, _method14(ECDSA_SHA256_ALGID, signature))
+    with pytest.raises(ValueError, match="unsupported curve"):
+        Signer(key)
+
+
+def test_method_14_algorithm_must_match_the_certificate_key(ees):
+    ec_key = ec.generate_private_key(ec.SECP256R1())
+    ec_sig = ec_key.sign(OCTETS, ec.ECDSA(hashes.SHA256()))
+    ec_der = _cert_der(ec_key)
+    assert verify_auth_signature(ec_der, 14, OCTETS, _method14(ECDSA_SHA256_ALGID, ec_sig))
+    assert not verify_auth_signature(ec_der, 14, OCTETS, _method14(RSA_SHA256_ALGID, ec_sig))
+    rsa_key = ees["rsa"].key
+    rsa_sig = rsa_key.sign(OCTETS, padding.PKCS1v15(), hashes.SHA256())
+    rsa_der = ees["rsa"].der
+    assert verify_auth_signature(rsa_der, 14, OCTETS, _method14(RSA_SHA256_ALGID, rsa_sig))
+    assert not verify_auth_signature(rsa_der, 14, OCTETS, _method14(ECDSA_SHA256_ALGID, rsa_sig))
+
+
+def test_classic_methods_must_match_the_certificate_key(ees):
+    rsa_sha1 = ees["rsa"].key.sign(OCTETS, padding.PKCS1v15(), hashes.SHA1())
+    assert verify_auth_signature(ees["rsa"].der, 1, OCTETS, rsa_sha1)
+    for method in (9, 10, 11, 2, 3):  # ECDSA methods, shared key, DSS: not with an RSA key
+        assert not verify_auth_signature(ees["rsa"].der, method, OCTETS, rsa_sha1)
+    ec_sha1 = ees["p256"].key.sign(OCTETS, ec.ECDSA(hashes.SHA1()))  # DER, as method 1 is
+    assert not verify_auth_signature(ees["p256"].der, 1, OCTETS, ec_sha1)
+
+
+def test_classic_ecdsa_signature_is_exactly_r_and_s_of_the_curve_length(ees):
+    signature = Signer(ees["p256"].key).sign(9, OCTETS)
+    assert verify_auth_signature(ees["p256"].der, 9, OCTETS, signature)
+    r, s = signature[:32], signature[32:]
+    for padded in (r + b"\x00" + s, b"\x00" + r + s, signature + b"\x00"):
+        assert not verify_auth_signature(ees["p256"].der, 9, OCTETS, padded)
