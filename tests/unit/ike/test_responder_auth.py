@@ -8,6 +8,7 @@ still let it log in."""
 
 from __future__ import annotations
 
+import dataclasses
 import struct
 
 import pytest
@@ -20,11 +21,13 @@ from ikeeap.initiator.loopback import Loopback
 from ikeeap.initiator.results import InitiatorState
 from ikeeap.wire.codec import parse_header_only  # the header only: no payload codec
 from ikeeap.wire.constants import AuthMethod, ExchangeType, NotifyType
-from ikeeap.wire.payloads import AuthPayload
+from ikeeap.wire.payloads import AuthPayload, EapPayload, IdPayload
+
+from test_responder_window import _after_sa_init, _answer_payloads, _events, _inner
 
 IKE_HEADER = 28
 GENERIC = 4
-SK, AUTH, IDR, NOTIFY = 46, 39, 36, 41
+SK, AUTH, IDI, IDR, TSI, TSR, NOTIFY = 46, 39, 35, 36, 44, 45, 41
 
 
 def _truncated(a: AuthPayload) -> AuthPayload:
@@ -131,6 +134,7 @@ class AuthRewriter:
         self.new_body = new_body
         self.responses: list[list[tuple[int, bytes]]] = []
         self.sa = None
+        self.rewrite = None  # or a function of the whole (type, body) list
 
     def __getattr__(self, name):
         return getattr(self.responder, name)
@@ -141,8 +145,10 @@ class AuthRewriter:
         sa = self.sa = self.responder.get_sa(data[8:16].hex())
         assert data[16] == SK  # the initiator puts everything in one SK payload
         inner = SkCipher(sa.suite, sa.keys.sk_ei, sa.keys.sk_ai).open(data, IKE_HEADER)
-        payloads = [(kind, self.new_body(body) if kind == AUTH else body)
+        payloads = [(kind, self.new_body(body) if kind == AUTH and self.new_body else body)
                     for kind, body in _walk(data[IKE_HEADER], inner)]
+        if self.rewrite is not None:
+            payloads = self.rewrite(payloads)
         first, inner = _chain(payloads)
         rewritten = SkCipher(sa.suite, sa.keys.sk_ei, sa.keys.sk_ai).seal(
             parse_header_only(data), first, inner)
@@ -188,3 +194,119 @@ def test_auth_payload_with_two_reserved_octets_is_refused(settings, client, psk)
     assert result.responder_sa is None and loop.responder.sas() == []
     (response,) = peer.responses
     assert response == [(NOTIFY, struct.pack("!BBH", 0, 0, NotifyType.AUTHENTICATION_FAILED))]
+
+
+# ---- IKE_AUTH rounds out of the protocol's order -------------------------------------------
+
+
+def _reordered(kinds_first: tuple[int, ...]):
+    """A rewrite moving the payloads of ``kinds_first`` to the front, in that order."""
+    def rewrite(payloads):
+        front = [p for k in kinds_first for p in payloads if p[0] == k]
+        return front + [p for p in payloads if p[0] not in kinds_first]
+    return rewrite
+
+
+def test_idi_is_found_by_its_type_not_by_its_place(settings, client, psk):
+    """IDr before IDi (and TSr before TSi) in the first IKE_AUTH: the responder still takes the
+    initiator's identity from IDi; taking IDr would be another identity (and another AUTH)."""
+    peer = AuthRewriter(Responder(settings), None)
+    peer.rewrite = _reordered((IDR, TSR, IDI, TSI))
+    loop = Loopback(peer)
+    result = loop.login(client(psk=psk, remote_identity="vpn.example.org"))
+    assert result.established, result.failure_reason
+    assert result.responder_sa.identity == "alice" and result.keymat_match
+
+
+def test_ike_auth_without_idi_is_refused(settings, client, psk):
+    loop, ini, request = _after_sa_init(settings, client(psk=psk))
+    payloads = [p for p in _inner(loop.responder, request.data)
+                if not (isinstance(p, IdPayload) and p.initiator)]
+    answer = loop.responder.receive_datagram(ini.sa.seal(ExchangeType.IKE_AUTH, 1, payloads),
+                                             loop.server, ini.local, loop.now)
+    assert [p.notify_type for p in _answer_payloads(ini, answer)] == [
+        NotifyType.INVALID_SYNTAX]
+    assert [e.reason for e in _events(loop.responder)] == ["IKE_AUTH without IDi"]
+    assert loop.responder.sas() == []
+
+
+@pytest.mark.parametrize("payloads", [[], [EapPayload(bytes([2, 9, 0, 5, 1]))]],
+                         ids=["nothing", "eap-response"])
+def test_after_eap_success_only_an_auth_payload_is_in_sequence(settings_factory, client,
+                                                               payloads):
+    """Messages 7/8 of §2.16: after EAP-Success the initiator sends AUTH; anything else is
+    out of sequence and ends the SA (EAP does not start again, nothing is authenticated)."""
+    settings = settings_factory(eap_methods=("md5",))
+    loop = Loopback(settings)
+    held = []
+    final_mid = 4  # IDi; Identity response; MD5 response; then AUTH
+    loop.drop = lambda d, inbound: (inbound and d.data[18] == ExchangeType.IKE_AUTH
+                                    and d.data[20:24] == final_mid.to_bytes(4, "big")
+                                    and not held.append(d))
+    result = loop.login(client(eap_methods=("md5",)), max_time=0.1)
+    assert held and result.responder_sa is None
+    ini, responder = result.initiator, loop.responder
+    _events(responder)
+    other = ini.sa.seal(ExchangeType.IKE_AUTH, final_mid, payloads)
+    answer = responder.receive_datagram(other, loop.server, ini.local, loop.now)
+    assert [p.notify_type for p in _answer_payloads(ini, answer)] == [
+        NotifyType.INVALID_SYNTAX]
+    events = _events(responder)
+    assert [e.reason for e in events] == ["IKE_AUTH out of sequence"]
+    assert responder.sas() == [] and settings.pools["eap"].leased == 0
+
+
+def test_eap_without_a_server_certificate_or_eap_methods_fails_cleanly(settings_factory,
+                                                                        client):
+    for settings in (settings_factory(server_certificate=False),
+                     dataclasses.replace(settings_factory(), eap_factory=None)):
+        loop = Loopback(settings)
+        result = loop.login(client())
+        assert result.initiator.failure_notify == NotifyType.AUTHENTICATION_FAILED
+        assert "needs a server certificate and EAP methods" in result.auth_failure.reason
+        assert loop.responder.sas() == []
+
+
+@dataclasses.dataclass
+class _Step:
+    packet: bytes | None
+    finished: bool = False
+
+
+class _ScriptedAuthenticator:
+    """An EAP authenticator whose steps give the packets of ``script`` (None: no packet)."""
+
+    def __init__(self, script):
+        self.script = list(script)
+
+    async def start(self):
+        return _Step(self.script.pop(0))
+
+    async def receive(self, data):
+        return _Step(self.script.pop(0))
+
+    def abort(self):
+        pass
+
+
+def _scripted(settings, script):
+    return dataclasses.replace(settings,
+                               eap_factory=lambda conn, peer, remote: _ScriptedAuthenticator(
+                                   script))
+
+
+def test_an_eap_start_without_a_request_fails_the_login(settings, client):
+    loop = Loopback(_scripted(settings, [None]))
+    result = loop.login(client())
+    assert "EAP authenticator produced no request" in result.auth_failure.reason
+    assert loop.responder.sas() == []
+
+
+def test_an_eap_step_without_a_packet_repeats_the_last_request(settings, client):
+    request = bytes([1, 7, 0, 5, 1])  # EAP-Request/Identity
+    loop = Loopback(_scripted(settings, [request, None]), record=True)
+    loop.login(client(), max_time=0.1)
+    answers = [d for d, inbound in loop.transcript if not inbound and d.data[18] == 35]
+    ini = loop.initiators[0]
+    eap = [[p.data for p in ini.sa.open(d.data) if isinstance(p, EapPayload)] for d in answers]
+    assert eap[:2] == [[request], [request]]  # the discarded response: the request again
