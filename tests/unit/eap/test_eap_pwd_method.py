@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from ikeeap.crypto.ecc_prime import CURVES, P256
 from ikeeap.eap.credentials import Providers
@@ -59,7 +60,7 @@ def test_login_in_every_group_gives_both_sides_the_same_64_octet_msk(providers, 
 def test_user_stored_as_nt_hash_logs_in_with_prep_rfc2759(providers):
     method, peer = PwdMethod({}, providers), PwdPeer(b"bob", "clientPass")
     first = run(method.start(_ctx(providers, b"bob")))
-    assert first.data[1:3] == bytes([1, 0]) and first.data[10] == pwd.PREP_RFC2759
+    assert first.data[1:3] == bytes([1, 0]) and first.data[10] == 1  # RFC 5931 §3.2.1
     step = _exchange(PwdMethod({}, providers), peer, _ctx(providers, b"bob"))
     assert step.kind is StepKind.SUCCESS
 
@@ -98,6 +99,7 @@ def _id_response(method: PwdMethod, ctx: EapContext, mutate: Any) -> Any:
 
 @pytest.mark.parametrize(("offset", "reason"), [
     (2, "ciphersuite"),  # group low octet
+    (3, "ciphersuite"),  # Random Function
     (4, "ciphersuite"),  # PRF
     (6, "token"),        # anti-clogging token
     (9, "Prep"),
@@ -141,8 +143,9 @@ def _scalar(value: int) -> bytes:
     (lambda s, e: _point(e) + _scalar(5), "reflects ours"),
     (lambda s, e: _point(P256.g) + _scalar(s), "reflects ours"),
     (lambda s, e: _point(P256.g) + _scalar(5)[:-1], "octets"),
+    (lambda s, e: _point(P256.g) + _scalar(P256.order - 1)[:-1], "octets"),
 ], ids=["s0", "s1", "sr", "identity", "off_curve", "reflect", "reflect_elem", "reflect_scalar",
-        "short"])
+        "short", "short_high"])
 def test_invalid_or_reflected_peer_commit_is_refused(providers, payload_for, reason):
     step = _commit_step(providers, payload_for)
     assert step.kind is StepKind.FAILURE and reason in step.reason
@@ -183,7 +186,7 @@ def test_hunting_and_pecking_always_runs_forty_rounds(monkeypatch):
     for password in (b"a", b"b", b"secret"):
         calls.clear()
         assert pwd.derive_pwe(P256, password, b"peer", b"server", b"\0\0\0\1") is not None
-        assert calls == list(range(1, pwd.HUNT_ITERATIONS + 1))
+        assert calls == list(range(1, 41))  # 40 rounds, as hostapd
 
 
 def _reference_pwe(curve: Any, password: bytes, peer: bytes, server: bytes, token: bytes) -> Any:
@@ -344,3 +347,102 @@ def test_backend_providers_give_pwd_a_pool_only_when_pwd_is_used(tmp_path):
     assert [name for name, _, _ in asked] == ["pwd"]
     assert "pwd_executor" not in backend_providers(config('["mschapv2"]'), pools)
     assert "pwd_executor" not in backend_providers(config('["pwd"]'), None)  # runs inline
+
+
+@pytest.mark.parametrize("scalar", [2, P256.order - 1])
+def test_peer_commit_with_the_extreme_valid_scalars_is_answered(providers, scalar):
+    """1 < Scalar < r (§2.8.5.2): 2 and r-1 are valid; the server goes on to Confirm."""
+    step = _commit_step(providers, lambda s, e: _point(P256.g) + _scalar(scalar))
+    assert step.kind is StepKind.CONTINUE and step.data[1] == 3
+
+
+def test_ciphersuite_octets_and_the_shared_secret_follow_rfc_5931():
+    """Checked against values computed here (the in-package peer shares protocol.py): the
+    Ciphersuite is group ‖ random function 1 ‖ PRF 1 (§3.2.1), k is the x-coordinate of
+    rand * (Scalar * PWE + Element) (§2.8.4.1), cross-checked with cryptography's ECDH."""
+    assert pwd.Ciphersuite(19).encode() == bytes([0, 19, 1, 1])
+    pwe = pwd.derive_pwe(P256, b"secret", b"alice", b"ikeeap", b"\0\0\0\1")
+    own = pwd.new_commit(P256, pwe)
+    peer = pwd.new_commit(P256, pwe)
+    k = pwd.shared_key(P256, pwe, own, peer.scalar, peer.element)
+    q = P256.add(P256.multiply(peer.scalar, pwe), peer.element)
+    public = ec.EllipticCurvePublicNumbers(q[0], q[1], ec.SECP256R1()).public_key()
+    private = ec.derive_private_key(own.rand, ec.SECP256R1())
+    assert k == private.exchange(ec.ECDH(), public)
+
+
+def test_kdf_clears_the_bits_beyond_its_length_and_hunting_can_find_nothing():
+    out = pwd.kdf(b"k" * 32, b"label", 521)
+    assert len(out) == 66 and out[-1] & 0x7F == 0
+    assert pwd.derive_pwe(P256, b"pw", b"peer", b"server", b"\0\0\0\1", iterations=0) is None
+
+
+def test_malformed_id_response_is_refused(providers):
+    def truncate(answer: bytearray) -> None:
+        del answer[9:]  # PWD-Exch and 8 octets: no Prep
+
+    step = _id_response(PwdMethod({}, providers), _ctx(providers), truncate)
+    assert step.kind is StepKind.FAILURE and "malformed EAP-pwd-ID response" in step.reason
+
+
+def test_no_password_element_fails_the_login(providers, monkeypatch):
+    from ikeeap.eap.methods.pwd import server
+
+    monkeypatch.setattr(server, "element_and_commit", lambda *args: (None, None))  # 2^-40
+    step = _exchange(PwdMethod({}, providers), PwdPeer(b"alice", "secret"), _ctx(providers),
+                     rounds=1)
+    assert step.kind is StepKind.FAILURE and "no password element" in step.reason
+
+
+def test_abort_while_the_shared_secret_is_computed_leaves_no_state(providers):
+    injected, _ = _with_executor(providers)
+    method, ctx = PwdMethod({}, injected), _ctx(injected)
+    peer = PwdPeer(b"alice", "secret")
+
+    async def go() -> Any:
+        request = await method.start(ctx)
+        commit = await method.process(ctx, PWD + peer.process(request.data[1:], 0))
+        pending = asyncio.ensure_future(method.process(ctx, PWD + peer.process(
+            commit.data[1:], 0)))
+        await asyncio.sleep(0)  # the shared secret is now on the worker thread
+        method.abort()
+        return await pending
+
+    step = run(go())
+    assert step.kind is StepKind.FAILURE and "aborted" in step.reason
+    assert method._peer is None and method.msk() is None
+
+
+# ---- framing (packets.py) and password sources (passwords.py) ------------------------------
+
+
+def test_l_bit_total_length_is_checked_and_stripped():
+    from ikeeap.eap.methods.pwd.packets import parse
+
+    assert parse(bytes([0x80 | 2]) + (5).to_bytes(2, "big") + b"hello") == (2, b"hello")
+    assert parse(bytes([2]) + b"hello") == (2, b"hello")
+    for bad in (bytes([0x82]) + (4).to_bytes(2, "big") + b"hello",  # Total-Length too small
+                bytes([0x82]) + (6).to_bytes(2, "big") + b"hello",  # too large
+                bytes([0x82, 0]),  # no room for Total-Length
+                bytes([0x82])):
+        assert isinstance(parse(bad), str) and "Total-Length" in parse(bad)
+    assert parse(bytes([0x82]) + (0).to_bytes(2, "big")) == (2, b"")
+
+
+def test_id_payload_needs_suite_token_and_prep():
+    from ikeeap.eap.methods.pwd.packets import IdPayload
+
+    body = bytes([0, 19, 1, 1]) + b"TOKN" + bytes([0])
+    assert IdPayload.decode(body[:-1]) is None
+    decoded = IdPayload.decode(body + b"alice")
+    assert decoded.suite == pwd.Ciphersuite(19) and decoded.token == b"TOKN"
+    assert decoded.prep == 0 and decoded.identity == b"alice"
+    assert IdPayload.decode(body).identity == b""
+    assert IdPayload.decode(bytes([0, 19, 2, 1]) + b"TOKN\x00").suite.random_function == 2
+
+
+def test_pwd_secret_never_shows_the_password_and_no_store_means_no_user():
+    from ikeeap.eap.methods.pwd.passwords import LocalPwdSecrets
+
+    assert "hunter2" not in repr(PwdSecret(0, b"hunter2"))
+    assert run(LocalPwdSecrets(Providers()).pwd_secret("alice")) is None
