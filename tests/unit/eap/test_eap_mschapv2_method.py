@@ -178,3 +178,81 @@ def test_peer_rejects_a_forged_authenticator_response(providers: Providers) -> N
     with pytest.raises(PeerError):
         peer.process(forged, 2)
     assert peer.msk() is None
+
+
+# ---- the state machine and the checks on a Response ----------------------------------------
+
+
+def _challenge(providers: Providers, identity: bytes = b"alice", config: dict | None = None):
+    method = MsChapV2Method(config or {}, providers)
+    ctx = EapContext(identity=identity, providers=providers)
+    return method, ctx, run(method.start(ctx))
+
+
+def test_after_a_failure_request_neither_a_success_ack_nor_a_new_response_logs_in(
+        providers: Providers) -> None:
+    """With failure_request the server waits for the peer's Failure Response; a Success
+    Response there, or another Response with the right password (a retry the config does not
+    allow), must not end in success."""
+    for second in ("ack", "retry"):
+        method, ctx, step = _challenge(providers, config={"failure_request": True})
+        step = run(method.process(ctx, b"\x1a" + MsChapV2Peer(b"alice", "wrong").process(
+            step.data[1:], 1)))
+        assert step.kind is StepKind.CONTINUE and b"E=691 R=0" in step.data
+        if second == "ack":
+            answer = b"\x1a\x03"
+        else:
+            challenge = bytes.fromhex(step.data.split(b"C=")[1][:32].decode())
+            answer = b"\x1a" + MsChapV2Peer(b"alice", "secret").process(
+                _challenge_request(challenge), 2)  # right password, same challenge
+        final = run(method.process(ctx, answer))
+        assert final.kind is StepKind.FAILURE and method.msk() is None
+
+
+def _challenge_request(challenge: bytes, ms_id: int = 7) -> bytes:
+    body = bytes([16]) + challenge + b"ikeeap"
+    return struct.pack("!BBH", 1, ms_id, 4 + len(body)) + body
+
+
+def test_a_valid_response_under_another_opcode_or_value_size_is_refused(
+        providers: Providers) -> None:
+    for edit in ("opcode", "value_size"):
+        method, ctx, step = _challenge(providers)
+        response = bytearray(b"\x1a" + MsChapV2Peer(b"alice", "secret").process(step.data[1:],
+                                                                                1))
+        if edit == "opcode":
+            response[1] = 7  # Change-Password
+        else:
+            response[5] = 48
+        final = run(method.process(ctx, bytes(response)))
+        assert final.kind is StepKind.FAILURE and method.msk() is None
+
+
+def test_after_the_success_request_only_a_success_response_is_the_ack(
+        providers: Providers) -> None:
+    method, ctx, step = _challenge(providers)
+    peer = MsChapV2Peer(b"alice", "secret")
+    response = b"\x1a" + peer.process(step.data[1:], 1)
+    success = run(method.process(ctx, response))
+    assert success.kind is StepKind.CONTINUE and success.data[1] == 3
+    final = run(method.process(ctx, response))  # the Response again instead of the ack
+    assert final.kind is StepKind.FAILURE and method.msk() is None
+
+
+def test_unknown_user_cannot_log_in_with_the_all_zero_hash(providers: Providers) -> None:
+    """An unknown user is checked against 16 zero octets (the same work as a known one); a
+    response computed from that hash must still fail."""
+    method, ctx, step = _challenge(providers, identity=b"mallory")
+    challenge, ms_id = step.data[6:22], step.data[2]
+    peer_challenge = bytes(range(16))
+    nt = mschap.generate_nt_response(challenge, peer_challenge, b"mallory", bytes(16))
+    value = peer_challenge + bytes(8) + nt + b"\x00"
+    final = run(method.process(ctx, _response(ms_id, value, b"mallory")))
+    assert final.kind is StepKind.FAILURE and method.msk() is None
+
+
+def test_configured_server_name_is_sent_in_the_challenge(providers: Providers) -> None:
+    _, _, step = _challenge(providers, config={"server_name": "vpn-1"})
+    assert step.data[1] == 1 and step.data[22:] == b"vpn-1"
+    _, _, step = _challenge(providers, config={"server_name": ""})
+    assert step.data[22:] == b"ikeeap"  # strongSwan refuses an empty Name
