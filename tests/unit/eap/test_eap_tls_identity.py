@@ -73,3 +73,18 @@ def test_unknown_rule_is_a_refusal_not_an_exception():
 def test_certificate_names_for_logs():
     text = certificate_names(MULTI)
     assert "CN=Carol" in text and "carol@Example.TEST" in text and "host1.example.test" in text
+
+
+@pytest.mark.parametrize(("san", "identity"), [
+    (x509.RFC822Name("example.test"), b"example.test"),  # a whole-domain rfc822Name
+    (x509.RFC822Name("example.test"), b"@example.test"),
+    (x509.RFC822Name("@example.test"), b"example.test"),
+    (x509.DNSName("dave@example.test"), b"dave@example.test"),  # not a DNS name
+])
+def test_san_values_only_match_identities_of_their_own_kind(san, identity):
+    """An rfc822Name matches a user@domain identity only, a dNSName a name without '@'."""
+    assert identity_problem(_cert("x", [san]), identity, "san") is not None
+
+
+def test_certificate_names_without_san():
+    assert certificate_names(NO_SAN).endswith("SAN -")
