@@ -52,6 +52,21 @@ def test_previous_secret_accepted_for_one_rotation_only():
     assert jar.verify(fresh, b"n" * 32, "192.0.2.9", b"s" * 8, now=23)
 
 
+def test_secret_rotates_every_lifetime_and_an_idle_jar_forgets_the_old_secret():
+    args = (b"n" * 32, "192.0.2.9", b"s" * 8)
+    jar = CookieJar(lifetime=10)
+    first = jar.make(*args, now=0)
+    assert jar.make(*args, now=9.9) == first
+    second = jar.make(*args, now=10)  # exactly one lifetime: a new secret (and version)
+    assert second != first and second[:4] != first[:4]
+    assert jar.verify(first, *args, now=10)  # the previous one still counts
+    for idle, accepted in ((15, True), (19.9, True), (20, False), (25, False)):
+        jar = CookieJar(lifetime=10)
+        cookie = jar.make(*args, now=0)
+        # no request for ``idle`` seconds: after two lifetimes the old secret is gone too
+        assert jar.verify(cookie, *args, now=idle) is accepted
+
+
 def test_login_succeeds_after_cookie_round(settings_factory, client):
     settings = settings_factory(hardening=Hardening(cookie_threshold=0))
     result = run_login(settings, client())
