@@ -6,7 +6,7 @@ import hmac
 from collections.abc import Collection
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import (
@@ -177,8 +177,8 @@ def verify_auth_signature(cert_der: bytes, method: int, octets: bytes, auth_data
     try:
         key = x509.load_der_x509_certificate(cert_der).public_key()
         return _verify(key, method, octets, auth_data)
-    except (InvalidSignature, ValueError, TypeError):
-        return False
+    except (InvalidSignature, UnsupportedAlgorithm, x509.InvalidVersion, ValueError, TypeError):
+        return False  # e.g. an unknown curve or X.509 version in the peer's certificate
 
 
 def signature_hash_algorithm(auth_data: bytes) -> int | None:

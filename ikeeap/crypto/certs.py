@@ -176,9 +176,12 @@ def save_pem(cert_key: CertKey, cert_path: str | Path, key_path: str | Path | No
 
 def load_certificate_bytes(data: bytes) -> Certificate:
     """Parse a PEM or DER certificate; raises ValueError if it is neither."""
-    if b"-----BEGIN" in data:
-        return x509.load_pem_x509_certificate(data)
-    return x509.load_der_x509_certificate(data)
+    try:
+        if b"-----BEGIN" in data:
+            return x509.load_pem_x509_certificate(data)
+        return x509.load_der_x509_certificate(data)
+    except x509.InvalidVersion as exc:  # not a ValueError
+        raise ValueError(f"unsupported certificate: {exc}") from None
 
 
 def load_certificate(path: str | Path) -> Certificate:

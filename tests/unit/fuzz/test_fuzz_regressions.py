@@ -6,17 +6,22 @@ import pytest
 
 from fuzz_escapes import reported_escapes
 from fuzz_methods import IMSI, lab, login
+from fuzz_x509 import signed_by_ca
 from ikeeap.backends.radius.backend import RadiusBackend
 from ikeeap.backends.radius.client import Completion, RadiusClientCore
 from ikeeap.backends.radius.config import RadiusConfig, RadiusServerConfig
 from ikeeap.backends.radius.method import RadiusMethod
+from ikeeap.crypto.auth import verify_auth_signature
+from ikeeap.crypto.certs import cert_der, load_certificate_bytes
 from ikeeap.eap.credentials import Providers
 from ikeeap.eap.method import EapContext, StepKind
 from ikeeap.eap.peer import PeerError
 from ikeeap.eap.peer.sim import EapSimPeer, SimPeerState
 from ikeeap.eap.peer.tls import TlsPeer
 from ikeeap.eap.tls.engine import FLAG_LENGTH, FLAG_START
+from ikeeap.initiator.ike_auth import _chain_trusted
 from ikeeap.initiator.loopback import drive
+from ikeeap.wire.constants import AuthMethod
 
 
 @pytest.mark.parametrize("identity, sent", [
@@ -81,3 +86,32 @@ def test_sim_login_with_a_long_realm_hands_out_no_unencodable_reauth_id(realm_le
     assert state.pseudonym and bool(state.reauth_id) is reauth
     if reauth:
         assert len(state.reauth_id.encode()) <= 253
+
+
+def _server_tbs_with(old: bytes, new: bytes) -> bytes:
+    tbs = lab().server.cert.tbs_certificate_bytes
+    assert tbs.count(old) == 1
+    return tbs.replace(old, new)
+
+
+def test_a_certificate_with_an_unknown_x509_version_is_a_value_error():
+    """cryptography raises InvalidVersion (no ValueError) for a version field other than
+    v1-v3: load_certificate_bytes now raises the ValueError it documents, so the
+    initiator's chain check refuses such a responder certificate instead of raising, and
+    verify_auth_signature says False.  Found by mutating a CA-signed TBSCertificate."""
+    der = signed_by_ca(_server_tbs_with(b"\xa0\x03\x02\x01\x02", b"\xa0\x03\x02\x01\x03"))
+    with pytest.raises(ValueError, match="version"):
+        load_certificate_bytes(der)
+    assert _chain_trusted([der], lab().ca.cert) is False
+    assert verify_auth_signature(der, AuthMethod.ECDSA_256, b"octets", bytes(64)) is False
+
+
+def test_verify_auth_signature_with_an_unknown_curve_is_false():
+    """A responder certificate naming an unknown curve: public_key() raises
+    UnsupportedAlgorithm, which escaped verify_auth_signature (the initiator's IKE_AUTH
+    check); now False.  Found by mutating certificate DER."""
+    prime256v1 = bytes.fromhex("06082a8648ce3d030107")
+    der = cert_der(lab().server.cert).replace(prime256v1, bytes.fromhex("06082b8648ce3d030107"))
+    for method in (AuthMethod.ECDSA_256, AuthMethod.DIGITAL_SIGNATURE):
+        assert verify_auth_signature(der, method, b"octets", bytes(64)) is False
+
