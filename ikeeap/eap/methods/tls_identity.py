@@ -62,7 +62,8 @@ def _san_values(cert: Any) -> tuple[list[str], list[str]]:
     try:
         ext = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
         return ext.get_values_for_type(x509.RFC822Name), ext.get_values_for_type(x509.DNSName)
-    except (x509.ExtensionNotFound, ValueError, AttributeError):
+    except (x509.ExtensionNotFound, x509.DuplicateExtension, x509.UnsupportedGeneralNameType,
+            ValueError, AttributeError):  # the two cryptography errors are no ValueErrors
         return [], []
 
 

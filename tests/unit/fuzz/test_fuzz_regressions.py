@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from fuzz_escapes import reported_escapes
-from fuzz_methods import IMSI, lab, login
-from fuzz_x509 import signed_by_ca
+from fuzz_methods import IMSI, TLS_USER, lab, login
+from fuzz_x509 import EXTENSION_VALUES, fuzzed_client_certificate, signed_by_ca
 from ikeeap.backends.radius.backend import RadiusBackend
 from ikeeap.backends.radius.client import Completion, RadiusClientCore
 from ikeeap.backends.radius.config import RadiusConfig, RadiusServerConfig
@@ -15,6 +16,7 @@ from ikeeap.crypto.auth import verify_auth_signature
 from ikeeap.crypto.certs import cert_der, load_certificate_bytes
 from ikeeap.eap.credentials import Providers
 from ikeeap.eap.method import EapContext, StepKind
+from ikeeap.eap.methods.tls_identity import certificate_names, identity_problem
 from ikeeap.eap.peer import PeerError
 from ikeeap.eap.peer.sim import EapSimPeer, SimPeerState
 from ikeeap.eap.peer.tls import TlsPeer
@@ -115,3 +117,15 @@ def test_verify_auth_signature_with_an_unknown_curve_is_false():
     for method in (AuthMethod.ECDSA_256, AuthMethod.DIGITAL_SIGNATURE):
         assert verify_auth_signature(der, method, b"octets", bytes(64)) is False
 
+
+def test_identity_check_of_a_certificate_with_two_san_extensions_does_not_raise():
+    """identity_problem and certificate_names "never raise", but cryptography's
+    DuplicateExtension (no ValueError) escaped them.  Over EAP-TLS OpenSSL refuses such a
+    certificate first, so this was latent.  Found by certificates with fuzzed extensions."""
+    san = EXTENSION_VALUES[17].public_bytes()
+    der = fuzzed_client_certificate(ec.generate_private_key(ec.SECP256R1()), "Alice",
+                                    [(17, False, san), (17, False, san)])
+    cert = load_certificate_bytes(der)
+    assert "subjectAltName" in identity_problem(cert, TLS_USER.encode(), "san")
+    assert identity_problem(cert, b"Alice", "cn") is None
+    assert "SAN -" in certificate_names(cert)
