@@ -74,7 +74,8 @@ TARGETS: tuple[Target, ...] = (
         "tests/unit/crypto/test_crypto_auth.py", *IKE_LOGINS,
         "tests/unit/ike/test_eap_only_logins.py")),
     Target("ike_auth", "ikeeap/ike/ike_auth.py", (
-        "tests/unit/ike/test_responder_auth.py", "tests/unit/ike/test_responder_logins.py",
+        "tests/unit/ike/test_responder_auth.py", "tests/unit/ike/test_responder_window.py",
+        "tests/unit/ike/test_responder_logins.py",
         "tests/unit/ike/test_responder_exchanges.py", "tests/unit/ike/test_identity_binding.py",
         "tests/unit/ike/test_eap_only_logins.py", "tests/unit/ike/test_eap_tls_logins.py"),
         named=(
