@@ -32,6 +32,7 @@ from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import Any
 
+from ikeeap.eap.authorization import Authorization
 from ikeeap.eap.identity import OUTER_IDENTITY_POLICIES, outer_identity_problem, text
 from ikeeap.eap.method import EapContext, EapMethod, EapStep, StepKind
 from ikeeap.eap.packet import EapCode, EapPacket, EapParseError, EapType, parse_eap
@@ -62,9 +63,9 @@ class EapOutput:
     identity: bytes | None = None  # the EAP (outer) identity
     reason: str = ""
     ignored: bool = False
-    # Session parameters from a backend (ikeeap.eap.authorization.Authorization), e.g. the
-    # RADIUS Access-Accept's Framed-IP-Address; None for local methods.
-    authorization: Any = None
+    # Session parameters from a backend, e.g. the RADIUS Access-Accept's Framed-IP-Address;
+    # None for local methods.
+    authorization: Authorization | None = None
     # Who is logged in (set with success): what the method proved, else ``identity``.
     authorized_identity: bytes | None = None
 

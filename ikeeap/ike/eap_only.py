@@ -8,8 +8,8 @@ which keys both final AUTH payloads (§3).  ``"require"`` refuses initiators tha
 
 from __future__ import annotations
 
-from typing import Any
-
+from ..config import ConnectionConfig
+from ..eap.authenticator import EapAuthenticator, EapOutput
 from ..eap.packet import EapCode, EapPacket
 from ..wire.constants import NotifyType
 from ..wire.payloads import NotifyPayload, Payload
@@ -20,23 +20,21 @@ def requested(payloads: list[Payload]) -> bool:
                and p.notify_type == NotifyType.EAP_ONLY_AUTHENTICATION for p in payloads)
 
 
-def decide(connection: Any, asked: bool) -> tuple[bool, str]:
+def decide(connection: ConnectionConfig, asked: bool) -> tuple[bool, str]:
     """(use EAP-only, refusal reason or "") for this connection and request."""
-    mode = getattr(connection, "eap_only", "never")
+    mode = connection.eap_only
     if mode == "require" and not asked:
         return False, "connection requires EAP-only (RFC 5998); the initiator did not ask"
     return asked and mode in ("allow", "require"), ""
 
 
-def restrict_methods(authenticator: Any) -> None:
-    """Offer only mutual, key-generating methods (authenticators without the hook are
-    still checked by :func:`outcome_problem`)."""
-    restrict = getattr(authenticator, "require_mutual_methods", None)
-    if callable(restrict):
-        restrict()
+def restrict_methods(authenticator: EapAuthenticator) -> None:
+    """Offer only mutual, key-generating methods (the outcome is still checked by
+    :func:`outcome_problem`)."""
+    authenticator.require_mutual_methods()
 
 
-def outcome_problem(output: Any) -> str:
+def outcome_problem(output: EapOutput) -> str:
     """Why a successful EAP outcome does not qualify for EAP-only, or ""."""
     if not output.mutual:
         return f"EAP-only needs a mutual method; {output.method_name or '?'} is not"

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Awaitable
+from typing import Awaitable
+
+from ..eap.authenticator import EapOutput
+from ..eap.authorization import Authorization
 
 Address = tuple[str, int]
 
@@ -20,7 +23,7 @@ class EapStepPending:
     """Run ``step`` (an awaitable EapOutput) and hand the result to ``Responder.eap_done``."""
 
     sa_id: str
-    step: Awaitable[Any]
+    step: Awaitable[EapOutput]
     timeout: float
 
 
@@ -32,9 +35,8 @@ class IkeSaEstablished:
     eap_identity: str | None
     method: str
     virtual_ip: str | None
-    # ikeeap.eap.authorization.Authorization from a backend (RADIUS Session-Timeout, Class,
-    # Acct-Session-Id for accounting), or None.
-    authorization: Any = None
+    # From a backend (RADIUS Session-Timeout, Class, Acct-Session-Id for accounting), or None.
+    authorization: Authorization | None = None
     outer_identity: str | None = None  # the EAP identity when a tunnelled method proved another
 
 

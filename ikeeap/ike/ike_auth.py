@@ -11,12 +11,14 @@ import logging
 from typing import Any
 
 from ..crypto.auth import shared_key_auth, signed_octets
+from ..eap.authenticator import EapOutput
+from ..eap.authorization import Authorization
+from ..eap.identity import matches_constraint
 from ..wire.constants import AuthMethod, CertEncoding, NotifyType
 from ..wire.payloads import (
     AuthPayload, CertPayload, CpPayload, EapPayload, IdPayload, NotifyPayload, Payload,
     SaPayload, TsPayload, UnknownPayload,
 )
-from ..eap.identity import matches_constraint
 from . import eap_only
 from .child import build_child
 from .events import AuthenticationFailed, IkeSaDeleted, IkeSaEstablished
@@ -133,7 +135,7 @@ def certificate_round(settings: ResponderSettings, sa: IkeSa, eap_packet: bytes)
     return Outcome(payloads)
 
 
-def eap_step_done(settings: ResponderSettings, sa: IkeSa, output: Any) -> Outcome:
+def eap_step_done(settings: ResponderSettings, sa: IkeSa, output: EapOutput | None) -> Outcome:
     """Turn an authenticator output (or None: the step failed or timed out) into an answer."""
     progress = sa.auth
     first = progress.last_eap_request is None
@@ -154,7 +156,7 @@ def eap_step_done(settings: ResponderSettings, sa: IkeSa, output: Any) -> Outcom
             progress.eap_phase = EapPhase.FAILED
             return _fail(sa, problem, [EapPayload(eap_only.failure_for(output.packet))])
         progress.msk = output.msk
-        progress.authorization = getattr(output, "authorization", None)
+        progress.authorization = output.authorization
         return Outcome([EapPayload(output.packet)])
     packet = output.packet or progress.last_eap_request
     if packet is None:
@@ -165,7 +167,7 @@ def eap_step_done(settings: ResponderSettings, sa: IkeSa, output: Any) -> Outcom
     return Outcome([EapPayload(packet)])
 
 
-def _eap_id_problem(progress: AuthProgress, authorization: Any) -> str:
+def _eap_id_problem(progress: AuthProgress, authorization: Authorization | None) -> str:
     """The connection's ``eap_id`` constraint against the identity EAP proved (the
     connection was chosen from the unauthenticated IDi)."""
     patterns = getattr(progress.connection, "eap_id", ())
@@ -204,7 +206,7 @@ def _establish(settings: ResponderSettings, sa: IkeSa, payloads: list[Payload]) 
     return Outcome(payloads + child_payloads, events=[established, *events])
 
 
-def _text(value: Any) -> str | None:
+def _text(value: bytes | str | None) -> str | None:
     if isinstance(value, bytes):
         return value.decode("utf-8", "replace")
     return value

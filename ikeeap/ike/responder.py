@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import heapq
 import itertools
-import logging
 import hmac
+import logging
 import os
 from collections import deque
 from typing import Any, Callable
 
 from ..crypto.sk import IntegrityError
+from ..eap.authenticator import EapOutput
 from ..wire.codec import (parse_header_only, parse_message, parse_outer_chain,
                            parse_payloads)
 from ..wire.constants import ExchangeType, HeaderFlag, NotifyType
@@ -110,7 +111,7 @@ class Responder:
                     self._expire(sa)
         return out
 
-    def eap_done(self, sa_id: str, output: Any, now: float) -> list[Datagram]:
+    def eap_done(self, sa_id: str, output: EapOutput | None, now: float) -> list[Datagram]:
         """Feed back the result of an EapStepPending (None: it failed or timed out)."""
         sa = self._sas.get(bytes.fromhex(sa_id))
         if sa is None or sa.state == SaState.CLOSED or sa.pending_request_id is None \

@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 from dataclasses import dataclass, field
-from typing import Any, Awaitable
+from typing import TYPE_CHECKING, Any, Awaitable
 
+from ..config import ConnectionConfig
 from ..crypto.keys import IkeSaKeys, derive_ike_keys
 from ..crypto.sk import SkCipher
 from ..crypto.transforms import IkeSuite
+from ..eap.authenticator import EapAuthenticator, EapOutput
+from ..eap.authorization import Authorization
 from ..wire.codec import encode_payloads
 from ..wire.constants import HeaderFlag
-from ..wire.payloads import IdPayload, IkeHeader, Payload, SaPayload, TsPayload, CpPayload
+from ..wire.payloads import CpPayload, IdPayload, IkeHeader, Payload, SaPayload, TsPayload
 from .events import Address, Event
 from .sa_states import EapPhase, SaState, next_state
+
+if TYPE_CHECKING:  # fragments.py imports this module
+    from .fragments import Reassembly
 
 log = logging.getLogger("ikeeap.ike")
 
@@ -23,7 +30,7 @@ class Outcome:
     """What handling one request produced: an answer now, or an EAP step to run first."""
 
     payloads: list[Payload] = field(default_factory=list)
-    pending: Awaitable[Any] | None = None
+    pending: Awaitable[EapOutput] | None = None
     close: bool = False
     events: list[Event] = field(default_factory=list)
 
@@ -32,21 +39,21 @@ class Outcome:
 class AuthProgress:
     """What the first IKE_AUTH request asked for, kept until the last round answers it."""
 
-    connection: Any
+    connection: ConnectionConfig | None
     peer_id: IdPayload
     peer_id_text: str
     sa2: SaPayload | None
     ts_i: TsPayload | None
     ts_r: TsPayload | None
     cp: CpPayload | None
-    authenticator: Any = None
+    authenticator: EapAuthenticator | None = None
     eap_phase: EapPhase = EapPhase.RUNNING
     msk: bytes | None = None
     eap_identity: str | None = None  # who is logged in: the identity EAP proved
     outer_identity: str | None = None  # the EAP-Response/Identity, when it differs
     method_name: str = ""
     last_eap_request: bytes | None = None
-    authorization: Any = None  # from the EAP backend (Framed-IP-Address, DNS, ...)
+    authorization: Authorization | None = None  # from the EAP backend (Framed-IP-Address, ...)
     eap_only: bool = False  # RFC 5998: no CERT/AUTH from us, mutual method + MSK required
 
 
@@ -83,13 +90,13 @@ class IkeSa:
     reply_to: tuple[Address, Address] | None = None  # (local, remote) of the pending request
     auth: AuthProgress | None = None
     children: list[ChildSa] = field(default_factory=list)
-    virtual_ip: Any = None
+    virtual_ip: ipaddress.IPv4Address | ipaddress.IPv6Address | None = None
     pool_name: str | None = None
     peer_id_text: str | None = None
     half_open_key: tuple[Address, bytes] | None = None
     nat_detected: bool = False  # ESP of this SA's children must be UDP-encapsulated
     fragmentation: bool = False  # both sent IKEV2_FRAGMENTATION_SUPPORTED (RFC 7383)
-    reassembly: Any = None  # fragments of the request being collected (ike/fragments.py)
+    reassembly: Reassembly | None = None  # fragments of the request being collected
     rekeyed_to: bytes | None = None  # SPIr of the IKE SA that replaced this one (§2.18)
     decrypter: SkCipher = field(init=False, repr=False)
     encrypter: SkCipher = field(init=False, repr=False)

@@ -8,9 +8,11 @@ from __future__ import annotations
 import fnmatch
 import ipaddress
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Callable
 
 from ..config import ConnectionConfig
+from ..crypto.auth import Signer
+from ..eap.authenticator import EapAuthenticator
 from ..wire.constants import IdType
 from ..wire.payloads import IdPayload
 from .hardening import Hardening
@@ -18,7 +20,7 @@ from .pool import AddressPool, addresses_in
 from .proposals import EspProposalSpec, IkeProposalSpec
 
 # (connection, IKE identity of the peer, peer address) -> an EapAuthenticator
-EapFactory = Callable[[ConnectionConfig, str, tuple[str, int]], Any]
+EapFactory = Callable[[ConnectionConfig, str, tuple[str, int]], EapAuthenticator]
 
 
 @dataclass
@@ -28,7 +30,7 @@ class ResponderSettings:
     esp_proposals: tuple[EspProposalSpec, ...]
     connections: tuple[ConnectionConfig, ...]
     eap_factory: EapFactory | None = None
-    signer: Any = None  # ikeeap.crypto.auth.Signer
+    signer: Signer | None = None
     cert_chain: tuple[bytes, ...] = ()  # DER, server certificate first
     certreq: bytes = b""  # SHA-1 hashes of trusted CA keys, for CERTREQ
     nat_port: int = 4500
