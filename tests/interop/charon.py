@@ -837,11 +837,13 @@ class Charon:
             time.sleep(0.02)
 
     def _is_charon_exe(self) -> bool:
+        # The same file, not the same path: from another mount namespace (a chroot, as in
+        # scripts/fresh-check.sh) the kernel shows the link with the full outer path.
         try:
-            exe = os.readlink(f"/proc/{self.proc.pid}/exe")
+            exe, charon = os.stat(f"/proc/{self.proc.pid}/exe"), os.stat(self.charon_path)
         except OSError:
             return False
-        return os.path.realpath(exe) == os.path.realpath(self.charon_path)
+        return (exe.st_dev, exe.st_ino) == (charon.st_dev, charon.st_ino)
 
     def stop(self) -> None:
         """Kill charon, delete owned namespaces and temp files.  Safe to call repeatedly."""
