@@ -35,10 +35,10 @@ def dispatch(target: ControlTarget, request: cp.Request) -> Any:
     if request.cmd == "status":
         return target.status()
     if request.cmd == "list-sas":
-        return select(target.list_sas(), request.args.get("id"), request.args.get("user"),
-                      request.args.get("virtual_ip"))
+        by = _selectors(request)
+        return select(target.list_sas(), by["id"], by["user"], by["virtual_ip"])
     if request.cmd == "terminate":
-        by = {k: request.args.get(k) for k in ("id", "user", "virtual_ip")}
+        by = _selectors(request)
         if not any(by.values()):
             raise ValueError("terminate needs an SA id, a user or a virtual IP")
         if by["id"] and len(by["id"]) < 4:
@@ -49,6 +49,15 @@ def dispatch(target: ControlTarget, request: cp.Request) -> Any:
     if request.cmd == "metrics":
         return {"text": target.metrics_text()}
     return target.reload()
+
+
+def _selectors(request: cp.Request) -> dict[str, str | None]:
+    """The SA selectors of list-sas/terminate; ValueError (a refusal) unless strings."""
+    by = {k: request.args.get(k) for k in ("id", "user", "virtual_ip")}
+    bad = [k for k, v in by.items() if v is not None and not isinstance(v, str)]
+    if bad:
+        raise ValueError(f"{', '.join(bad)} must be a string")
+    return by
 
 
 Dispatcher = Callable[[Any, cp.Request], Any]  # (target, request) -> result or Deferred

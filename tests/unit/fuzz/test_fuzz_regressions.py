@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
+
+from twisted.internet.testing import StringTransport
 
 from fuzz_escapes import reported_escapes
 from fuzz_methods import IMSI, TLS_USER, lab, login
@@ -23,6 +27,7 @@ from ikeeap.eap.peer.tls import TlsPeer
 from ikeeap.eap.tls.engine import FLAG_LENGTH, FLAG_START
 from ikeeap.initiator.ike_auth import _chain_trusted
 from ikeeap.initiator.loopback import drive
+from ikeeap.server.control import ControlProtocol
 from ikeeap.wire.constants import AuthMethod
 
 
@@ -129,3 +134,35 @@ def test_identity_check_of_a_certificate_with_two_san_extensions_does_not_raise(
     assert "subjectAltName" in identity_problem(cert, TLS_USER.encode(), "san")
     assert identity_problem(cert, b"Alice", "cn") is None
     assert "SAN -" in certificate_names(cert)
+
+
+class _Target:
+    def list_sas(self):
+        return [{"id": "aabbccdd00112233", "eap_identity": "alice", "ike_identity": "alice",
+                 "virtual_ip": "10.0.0.1"}]
+
+    def terminate(self, sa_ids, reason):
+        return list(sa_ids)
+
+
+def _control_replies(data: bytes) -> list[dict]:
+    protocol, transport = ControlProtocol(_Target()), StringTransport()
+    protocol.makeConnection(transport)
+    protocol.dataReceived(data)
+    return [json.loads(line) for line in transport.value().splitlines()]
+
+
+@pytest.mark.parametrize("request_", [
+    {"cmd": "list-sas", "args": {"id": True}},
+    {"cmd": "terminate", "args": {"id": 12345678}},
+    {"cmd": "terminate", "args": {"user": ["alice"]}},
+])
+def test_control_selectors_that_are_not_strings_are_refused(request_):
+    """A non-string SA selector used to raise inside dispatch (AttributeError from
+    .lower(), TypeError from len()): "internal error" and a logged traceback.  Now refused
+    like any bad argument.  Found by fuzzing request arguments."""
+    with reported_escapes() as escapes:
+        (reply,) = _control_replies(json.dumps(request_).encode() + b"\n")
+    assert not escapes
+    assert reply["ok"] is False and "must be a string" in reply["error"]
+
