@@ -34,6 +34,8 @@ def parse_request(line: bytes) -> Request:
         obj = json.loads(line)
     except (ValueError, UnicodeDecodeError) as exc:
         raise ProtocolError(f"not JSON: {exc}") from None
+    except RecursionError:  # json.loads recurses into nested arrays and objects
+        raise ProtocolError("not JSON: nested too deeply") from None
     if not isinstance(obj, dict) or obj.get("cmd") not in COMMANDS:
         raise ProtocolError(f"unknown command; one of {', '.join(COMMANDS)}")
     args = obj.get("args") or {}

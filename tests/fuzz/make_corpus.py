@@ -134,7 +134,8 @@ def control_seeds() -> list[bytes]:
     return [encode_request("status"), encode_request("list-sas", user="alice"),
             encode_request("list-sas", id="aabbccdd"),
             encode_request("terminate", id="aabbccdd", user="alice", virtual_ip="10.0.0.1"),
-            encode_request("reload"), b'{"cmd": "status", "args": {}}\n{"cmd": "reload"}\n']
+            encode_request("reload"), b'{"cmd": "status", "args": {}}\n{"cmd": "reload"}\n',
+            encode_request("list-sas", user=["alice"], id={"prefix": "aabb"})]
 
 
 def main(kinds: list[str]) -> None:

@@ -56,9 +56,26 @@ def mutation_operations(max_size: int = 6) -> st.SearchStrategy[list[Operation]]
     return st.lists(operation, min_size=1, max_size=max_size)
 
 
-def mutated(seeds: list[bytes], random_size: int = 300) -> st.SearchStrategy[bytes]:
-    """A mutated seed, an unmodified seed, or plain random bytes."""
-    return st.one_of(
-        st.builds(apply_mutations, st.sampled_from(seeds), mutation_operations()),
-        st.sampled_from(seeds),
-        st.binary(max_size=random_size))
+OPENERS = b"[{(<"
+
+
+def nested(seed: bytes, which: int, count: int) -> bytes:
+    """``seed`` with one of its opening brackets (else any octet) repeated ``count`` times:
+    deep nesting for parsers that recurse (JSON arrays, ...)."""
+    if not seed:
+        return seed
+    openers = [i for i, octet in enumerate(seed) if octet in OPENERS] or list(range(len(seed)))
+    pos = openers[which % len(openers)]
+    return seed[:pos] + seed[pos:pos + 1] * count + seed[pos:]
+
+
+def mutated(seeds: list[bytes], random_size: int = 300,
+            long_runs: bool = False) -> st.SearchStrategy[bytes]:
+    """A mutated seed, an unmodified seed, or plain random bytes (``long_runs``: also a
+    seed nested deep, see :func:`nested`)."""
+    choices = [st.builds(apply_mutations, st.sampled_from(seeds), mutation_operations()),
+               st.sampled_from(seeds), st.binary(max_size=random_size)]
+    if long_runs:
+        choices.append(st.builds(nested, st.sampled_from(seeds), st.integers(0, 1 << 16),
+                                 st.integers(100, 8 * 255)))
+    return st.one_of(choices)

@@ -16,6 +16,7 @@ from ikeeap.backends.radius.backend import RadiusBackend
 from ikeeap.backends.radius.client import Completion, RadiusClientCore
 from ikeeap.backends.radius.config import RadiusConfig, RadiusServerConfig
 from ikeeap.backends.radius.method import RadiusMethod
+from ikeeap.control import protocol as cp
 from ikeeap.crypto.auth import verify_auth_signature
 from ikeeap.crypto.certs import cert_der, load_certificate_bytes
 from ikeeap.eap.credentials import Providers
@@ -166,3 +167,13 @@ def test_control_selectors_that_are_not_strings_are_refused(request_):
     assert not escapes
     assert reply["ok"] is False and "must be a string" in reply["error"]
 
+
+def test_control_request_nested_too_deeply_is_a_protocol_error():
+    """json.loads raises RecursionError (no ValueError) for deep nesting: it escaped
+    parse_request and ControlProtocol.dataReceived.  Now the line is refused and the
+    connection answers the next one.  Found by fuzzing request lines."""
+    deep = b'{"cmd": "list-sas", "args": {"user": ' + b"[" * 5000 + b"]" * 5000 + b"}}"
+    with pytest.raises(cp.ProtocolError, match="nested too deeply"):
+        cp.parse_request(deep)
+    replies = _control_replies(deep + b'\n{"cmd": "list-sas"}\n')
+    assert [r["ok"] for r in replies] == [False, True]
