@@ -92,8 +92,8 @@ TARGETS: tuple[Target, ...] = (
         )),
     Target("cookies", "ikeeap/ike/cookies.py", ("tests/unit/ike/test_dos_cookies.py",)),
     Target("fragments", "ikeeap/ike/fragments.py", (
-        "tests/unit/ike/test_fragment_reassembly.py", "tests/unit/ike/test_fragments.py",
-        "tests/unit/ike/test_fragment_limits.py")),
+        "tests/unit/ike/test_fragment_reassembly.py", "tests/unit/ike/test_fragment_responses.py",
+        "tests/unit/ike/test_fragments.py", "tests/unit/ike/test_fragment_limits.py")),
     Target("responder", "ikeeap/ike/responder.py", (
         "tests/unit/ike/test_responder_window.py", "tests/unit/ike/test_responder_exchanges.py",
         "tests/unit/ike/test_fragment_reassembly.py", "tests/unit/ike/test_fragments.py",

@@ -124,3 +124,13 @@ def test_a_retransmitted_fragmented_request_is_answered_once_from_fragment_1(
     assert [a.data for a in send(frags[0], 0.3)] == [a.data for a in answer]
     forged = frags[0][:-1] + bytes([frags[0][-1] ^ 1])
     assert send(forged, 0.4) == [] and responder.false_retransmits == 1
+
+
+def test_a_duplicate_fragment_is_stored_once(settings_factory, client):
+    responder, frags, d = _first_auth_fragments(settings_factory, client)
+    send, (sa,) = _sender(responder, d), responder.sas()
+    assert send(frags[0], 0.0) == []
+    size, held = sa.reassembly.size, responder.reassembly.in_use
+    assert send(frags[0], 0.1) == []  # the same fragment again (a retransmission)
+    assert sa.reassembly.size == size and responder.reassembly.in_use == held
+    assert _collected(sa) == {1}
