@@ -310,3 +310,23 @@ def test_an_eap_step_without_a_packet_repeats_the_last_request(settings, client)
     ini = loop.initiators[0]
     eap = [[p.data for p in ini.sa.open(d.data) if isinstance(p, EapPayload)] for d in answers]
     assert eap[:2] == [[request], [request]]  # the discarded response: the request again
+
+
+def test_failed_eap_answers_eap_failure_with_authentication_failed(settings_factory, client):
+    """The EAP-Failure goes to the initiator in the same response as the notify (§2.16)."""
+    settings = settings_factory(eap_methods=("md5",))
+    loop = Loopback(settings, record=True)
+    result = loop.login(client(password="wrong", eap_methods=("md5",)))
+    assert result.auth_failure is not None
+    last = next(d for d, inbound in reversed(loop.transcript) if not inbound)
+    payloads = result.initiator.sa.open(last.data)
+    eap = [p.data for p in payloads if isinstance(p, EapPayload)]
+    assert len(eap) == 1 and eap[0][0] == 4  # Code 4: Failure
+    assert [p.notify_type for p in payloads if hasattr(p, "notify_type")] == [
+        NotifyType.AUTHENTICATION_FAILED]
+
+
+def test_traffic_selectors_are_taken_from_tsi_and_tsr(settings, client):
+    result = Loopback(settings).login(client(ts_r=("10.20.0.0/16",)))
+    assert result.established
+    assert result.responder_child.ts_r == ("10.20.0.0/16",)  # TSi is 0.0.0.0/0
