@@ -179,7 +179,7 @@ def _resigned(raw: bytes, request: rp.AuthPacket | None = None) -> bytes:
     return bytes(data)
 
 
-@pytest.mark.parametrize("tail", [b"\x01", b"\x01\x00", b"\x01\x01", b"\x01\x05ab"],
+@pytest.mark.parametrize("tail", [b"\x01", b"\x01\x00", b"\x01\x01\x02", b"\x01\x05ab"],
                          ids=["one-octet", "length-0", "length-1", "overrun"])
 def test_malformed_attribute_list_has_no_valid_message_authenticator(tail):
     """Even with an HMAC that covers them, attributes that do not parse exactly (a lone
