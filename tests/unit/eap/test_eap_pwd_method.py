@@ -4,6 +4,8 @@ hashed storage, the validations behind CVE-2019-9494/9498/9499, and malformed in
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import os
 from typing import Any
 
@@ -371,9 +373,24 @@ def test_ciphersuite_octets_and_the_shared_secret_follow_rfc_5931():
     assert k == private.exchange(ec.ECDH(), public)
 
 
+def _rfc5931_kdf(key: bytes, label: bytes, bits: int) -> bytes:
+    """§2.5 as written: K(i) = HMAC(key, K(i-1) | i | label | length), whole octets."""
+    out, block, i = b"", b"", 1
+    while len(out) * 8 < bits:
+        block = hmac.new(key, block + i.to_bytes(2, "big") + label + bits.to_bytes(2, "big"),
+                         hashlib.sha256).digest()
+        out, i = out + block, i + 1
+    return out[: (bits + 7) // 8]
+
+
 def test_kdf_clears_the_bits_beyond_its_length_and_hunting_can_find_nothing():
-    out = pwd.kdf(b"k" * 32, b"label", 521)
-    assert len(out) == 66 and out[-1] & 0x7F == 0
+    """521 bits (P-521's hunting): 65 octets and the top bit of the 66th; derive_pwe keeps
+    that bit, so it must be the KDF's and not zero."""
+    label = next(b"label%d" % n for n in range(64)
+                 if _rfc5931_kdf(b"k" * 32, b"label%d" % n, 521)[65] & 0x80)
+    out, reference = pwd.kdf(b"k" * 32, label, 521), _rfc5931_kdf(b"k" * 32, label, 521)
+    assert len(out) == 66 and out[:65] == reference[:65] and out[65] == 0x80
+    assert pwd.kdf(b"k" * 32, label, 512) == _rfc5931_kdf(b"k" * 32, label, 512)
     assert pwd.derive_pwe(P256, b"pw", b"peer", b"server", b"\0\0\0\1", iterations=0) is None
 
 
