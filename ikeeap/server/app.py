@@ -81,7 +81,7 @@ class ServeApp:
     def start(self) -> list[tuple[str, int]]:
         opts = self.options
         if self.worker is None:  # the parent of workers checked before forking
-            self._refuse_a_second_server()
+            refuse_a_second_server(self.config)
         self._configure_logging(self.config)
         if self.config.certificates is not None:
             self.credentials = ensure_certificates(self.config.certificates,
@@ -138,9 +138,6 @@ class ServeApp:
     def _configure_logging(self, config: Config) -> None:
         level = self.options.log_level or config.server.log_level
         configure_logging(level, config.sections.get("logging"))
-
-    def _refuse_a_second_server(self) -> None:
-        refuse_a_second_server(self.config)
 
     def _start_control(self) -> None:
         control = self.config.sections.get("control")

@@ -132,14 +132,13 @@ class WorkerParent:
                 os.kill(pid, signal.SIGTERM)
             except ProcessLookupError:
                 pass
-        waited = [0.0]
+        deadline = self.reactor.seconds() + CHILD_STOP_GRACE
 
         def gone() -> Any:
             self._reap()
             if not self.pids:
                 return None
-            waited[0] += 0.1
-            if waited[0] > CHILD_STOP_GRACE:
+            if self.reactor.seconds() > deadline:
                 for pid in self.pids:
                     os.kill(pid, signal.SIGKILL)
                 return None
