@@ -38,6 +38,7 @@ APT_PACKAGES=(
     strongswan-pki            # pki tool (the tests make certificates with cryptography)
     iproute2                  # ip netns / veth, ss
     util-linux                # unshare, nsenter, mount (essential, listed for clarity)
+    procps                    # sysctl: IP forwarding in a middle namespace (libreswan NAT-T test)
     freeradius                # FreeRADIUS 3.2: the RADIUS backend's real server, rlm_eap_*
     freeradius-config         # /etc/freeradius/3.0, copied and rewritten per test
     freeradius-utils          # radclient, radtest

@@ -18,7 +18,7 @@ tmpfs on /run (its pid file and control socket /run/pluto/pluto.ctl), and the un
 Configuration, secrets and the NSS database (an empty one made with ``certutil -N``, what
 ``ipsec initnss`` does) live in the work directory and are named on pluto's command line, so
 neither /etc/ipsec.* (strongSwan's starter owns those) nor /var/lib/ipsec is used.  ``whack``
-is run with ``nsenter -t <pluto pid> -m -n``.  The connections' updown script is
+is run with ``nsenter -t <pluto pid> -m -n -r`` (``-r``: inside a chroot, the same root).  The connections' updown script is
 ``%disabled``: nothing ever runs strongSwan's /usr/sbin/ipsec.
 
 Child SAs
@@ -286,7 +286,7 @@ class Pluto:
               ) -> subprocess.CompletedProcess:
         if self.proc is None or self.proc.poll() is not None:
             raise LibreswanError(f"pluto {self.name} is not running:\n{self.log_tail()}")
-        argv = ["nsenter", "-t", str(self.proc.pid), "-m", "-n", str(WHACK),
+        argv = ["nsenter", "-t", str(self.proc.pid), "-m", "-n", "-r", str(WHACK),
                 "--rundir", RUNDIR, *args]
         try:
             proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout,

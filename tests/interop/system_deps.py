@@ -108,6 +108,7 @@ PARTS: tuple[Part, ...] = (
     _program("certutil", "libnss3-tools"),
     _program("pk12util", "libnss3-tools"),
     _program("nft", "nftables", "/usr/sbin", "/usr/bin", "/sbin"),
+    _program("sysctl", "procps", "/usr/sbin", "/sbin", "/usr/bin", "/bin"),
 )
 
 
