@@ -214,3 +214,16 @@ def _cookie(answer) -> bytes:
     (cookie,) = [p.data for p in payloads
                  if isinstance(p, NotifyPayload) and p.notify_type == NotifyType.COOKIE]
     return cookie
+
+
+def test_cookie_secrets_are_32_random_octets_also_after_rotation():
+    asked: list[int] = []
+
+    def random(n: int) -> bytes:
+        asked.append(n)
+        return bytes(n)
+
+    jar = CookieJar(lifetime=10.0, random=random)
+    jar.make(b"n" * 16, "192.0.2.1", bytes(8), now=0.0)
+    jar.make(b"n" * 16, "192.0.2.1", bytes(8), now=11.0)  # rotated: one fresh secret
+    assert asked == [4, 32, 32]
