@@ -272,6 +272,13 @@ class KernelPlan:
         return ChildSaExpiring(child.sa_id, child.spi_in, event.hard,
                                f"{kind} lifetime of the {direction} SA {spi.hex()} reached")
 
+    def spi_out_of(self, spi_in: bytes) -> bytes | None:
+        child = self._children.get(spi_in)
+        return child.spi_out if child is not None else None
+
+    def live_sa_ids(self) -> set[str]:
+        return {c.sa_id for c in self._children.values()}
+
     def children_of(self, sa_id: str) -> list[bytes]:
         return [s for s, c in self._children.items() if c.sa_id == sa_id]
 
