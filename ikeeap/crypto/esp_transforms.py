@@ -116,10 +116,11 @@ class AeadTransform(EspTransform):
         return header + iv + self._aead.encrypt(self._salt + iv, plaintext, aad)
 
     def open(self, packet: bytes | bytearray | memoryview, seq_hi: bytes) -> bytes | None:
-        mv = memoryview(packet)
-        aad = bytes(mv[:4]) + seq_hi + bytes(mv[4:8]) if seq_hi else mv[:8]
+        if type(packet) is not bytes:
+            packet = bytes(packet)
+        aad = packet[:4] + seq_hi + packet[4:8] if seq_hi else packet[:8]
         try:
-            return self._aead.decrypt(self._salt + bytes(mv[8:16]), mv[16:], aad)
+            return self._aead.decrypt(self._salt + packet[8:16], packet[16:], aad)
         except InvalidTag:
             return None
 

@@ -27,6 +27,7 @@ _TYPE_CODE_PROTOCOLS = frozenset({1, 58, 135})  # ICMP, ICMPv6, Mobility Header
 _IPV6_EXTENSIONS = frozenset({0, 43, 60})  # hop-by-hop, routing, destination options
 _H = struct.Struct("!H")
 _HH = struct.Struct("!HH")
+_II = struct.Struct("!II")
 
 
 class _WireSelector(Protocol):
@@ -176,8 +177,7 @@ class SelectorCheck:
         """Does a decrypted packet from the peer match (source remote, destination local)?"""
         fast = self._fast_in
         if fast is not None and len(packet) >= 20 and packet[0] >> 4 == 4:
-            src = int.from_bytes(packet[12:16], "big")
-            dst = int.from_bytes(packet[16:20], "big")
+            src, dst = _II.unpack_from(packet, 12)
             return fast[0] <= src <= fast[1] and fast[2] <= dst <= fast[3]
         return self._check(packet, self.remote, self.local)
 
@@ -185,8 +185,7 @@ class SelectorCheck:
         """Does a packet to the peer match (source local, destination remote)?"""
         fast = self._fast_out
         if fast is not None and len(packet) >= 20 and packet[0] >> 4 == 4:
-            src = int.from_bytes(packet[12:16], "big")
-            dst = int.from_bytes(packet[16:20], "big")
+            src, dst = _II.unpack_from(packet, 12)
             return fast[0] <= src <= fast[1] and fast[2] <= dst <= fast[3]
         return self._check(packet, self.local, self.remote)
 
