@@ -24,8 +24,8 @@ from pathlib import Path
 import common
 from common import ROOT, proc_sample, run_loadgen
 
-sys.path.insert(0, str(ROOT / "tests" / "interop"))
-from charon import CharonResponder, netns_pair, stop_process, wait_udp_bound
+sys.path.insert(0, str(ROOT / "tests"))
+from interop.charon import CharonResponder, netns_pair, stop_process, wait_udp_bound
 
 RESPONDER_CPU = "1"
 GENERATOR_CPU = 0
