@@ -64,6 +64,7 @@ APT_PACKAGES=(
     libsystemd0               # pluto: libsystemd
     libcrypt1                 # pluto: libcrypt
     nftables                  # nft: masquerade in a middle namespace (libreswan NAT-T test)
+    iputils-ping              # ping through a libipsec Child SA (Charon.ping, tests/interop)
 )
 # debconf preseeds for the packages above, e.g.
 #   "slapd slapd/no_configuration boolean true"

@@ -42,6 +42,7 @@ import contextlib
 import fcntl
 import ipaddress
 import itertools
+import math
 import os
 import re
 import shlex
@@ -62,6 +63,7 @@ __all__ = [
     "CharonError",
     "CharonInitiator",
     "CharonResponder",
+    "ChildTraffic",
     "InitiatorConfig",
     "Netns",
     "NetnsPair",
@@ -75,6 +77,7 @@ __all__ = [
     "ike_sa_established",
     "interop_unavailable_reason",
     "netns_pair",
+    "parse_ping_output",
     "parse_swanctl_pretty",
     "root_link",
     "run_in_netns",
@@ -670,6 +673,35 @@ DEFAULT_LOG_LEVELS = {"default": 1, "ike": 2, "cfg": 2, "enc": 2, "tls": 2, "knl
                       "net": 1, "lib": 1, "asn": 0}
 
 
+def _kernel_choice(kernel: str, libipsec: bool | None) -> str:
+    """``libipsec=True`` is ``kernel="libipsec"``, False ``"netlink"``, None: ``kernel``."""
+    if libipsec is None:
+        return kernel
+    return "libipsec" if libipsec else "netlink"
+
+
+_RE_PING_STATS = re.compile(r"(\d+) packets transmitted, (\d+) (?:packets )?received")
+
+
+def parse_ping_output(text: str) -> tuple[int, int]:
+    """(sent, received) from iputils ``ping``'s statistics line; CharonError without one."""
+    m = _RE_PING_STATS.search(text)
+    if not m:
+        raise CharonError(f"no ping statistics in output:\n{text.strip()}")
+    return int(m.group(1)), int(m.group(2))
+
+
+@dataclass(frozen=True)
+class ChildTraffic:
+    """ESP counters of the installed Child SAs of one name (``swanctl --list-sas``)."""
+
+    bytes_in: int = 0
+    packets_in: int = 0
+    bytes_out: int = 0
+    packets_out: int = 0
+    children: int = 0  # how many Child SAs were summed
+
+
 class Charon:
     """One charon daemon in its own network + mount namespace (base class).
 
@@ -686,7 +718,8 @@ class Charon:
                  retransmit_base: float = 1.0, plugins: Sequence[str] | None = None,
                  extra_plugins: Sequence[str] = (),
                  strongswan_extra: Mapping[str, Any] | None = None,
-                 charon_path: str | None = None) -> None:
+                 charon_path: str | None = None, libipsec: bool | None = None) -> None:
+        kernel = _kernel_choice(kernel, libipsec)
         if kernel not in ("netlink", "libipsec"):
             raise ValueError("kernel must be 'netlink' or 'libipsec'")
         self.name = name
@@ -905,6 +938,69 @@ class Charon:
     def established_sas(self) -> list[dict]:
         return [sa for sa in self.list_sas() if sa.get("state") == "ESTABLISHED"]
 
+    def child_traffic(self, child: str | None = None) -> ChildTraffic:
+        """Sum of bytes/packets in and out of the INSTALLED Child SAs named ``child`` (every
+        Child SA when None), from ``swanctl --list-sas``.  With ``kernel="libipsec"`` these
+        count what libipsec really encrypted/decrypted; kernel-netlink SAs that failed to
+        install are not listed at all."""
+        totals = {"bytes-in": 0, "packets-in": 0, "bytes-out": 0, "packets-out": 0}
+        n = 0
+        for sa in self.list_sas():
+            for c in sa["child-sas"]:
+                if c.get("state") != "INSTALLED" or (child and c.get("name") != child):
+                    continue
+                n += 1
+                for k in totals:
+                    totals[k] += int(c.get(k, 0) or 0)
+        return ChildTraffic(totals["bytes-in"], totals["packets-in"], totals["bytes-out"],
+                            totals["packets-out"], n)
+
+    # -- traffic from charon's network namespace ---------------------------------------------
+
+    def netns_argv(self, argv: Sequence[str]) -> list[str]:
+        """``argv`` run in charon's network namespace (not its mount namespace, so the
+        caller's files are visible); charon must be running."""
+        if self.proc is None:
+            raise CharonError("charon not started")
+        return ["nsenter", "-t", str(self.proc.pid), "-n", *argv]
+
+    def route_dev(self, dest: str) -> str | None:
+        """Device the kernel in charon's namespace routes unmarked traffic to ``dest`` over
+        (``ip route get``): ``ipsec0`` once a libipsec Child SA covers ``dest``."""
+        out = _run(self.netns_argv(["ip", "-o", "route", "get", dest]), check=False).stdout
+        m = re.search(r"\bdev (\S+)", out)
+        return m.group(1) if m else None
+
+    def ping(self, dest: str, count: int = 20, interval: float = 0.2, *,
+             size: int | None = None, source: str | None = None, wait: float = 2.0,
+             timeout: float | None = None) -> tuple[int, int]:
+        """``ping -c count -i interval dest`` in charon's network namespace; (sent, received).
+
+        Meant for ``kernel="libipsec"``: once the Child SA is up, traffic to the peer's
+        tunnelled addresses goes through libipsec's TUN (``ipsec0``), sourced from the virtual
+        IP.  ``size`` is ping's ``-s``, ``source`` its ``-I``, ``wait`` seconds to wait for the
+        last reply.  The whole output is kept in ``self.last_ping_output``.  Raises CharonError
+        when ping is missing (package iputils-ping) or printed no statistics.
+        """
+        exe = shutil.which("ping")
+        if exe is None:
+            raise CharonError("ping not found (package iputils-ping, "
+                              "scripts/install-test-deps.sh)")
+        argv = [exe, "-n", "-c", str(count), "-i", f"{interval:g}", "-W", f"{wait:g}",
+                "-w", f"{math.ceil(count * interval + wait + 1)}"]
+        if size is not None:
+            argv += ["-s", str(size)]
+        if source:
+            argv += ["-I", source]
+        argv.append(dest)
+        if timeout is None:
+            timeout = count * interval + wait + 10
+        proc = _run(self.netns_argv(argv), check=False, timeout=timeout)
+        self.last_ping_output = proc.stdout + proc.stderr
+        return parse_ping_output(self.last_ping_output)
+
+    last_ping_output = ""
+
     def terminate(self, ike: str | None = None, timeout: float = 5.0,
                   force: bool = False) -> SwanctlResult:
         args = ["--terminate", "--ike", ike or self.ike_name, "--timeout", str(int(timeout))]
@@ -997,8 +1093,15 @@ class CharonInitiator(Charon):
     Where it runs: ``topology`` (its ``initiator_ns``/addresses), or ``netns`` plus
     ``local_addr``/``peer_addr``, or neither: then a ``root_link()`` is created (and deleted
     by ``stop()``); the responder then listens on ``self.peer_addr`` in the root namespace.
-    ``kernel="libipsec"`` uses userland ESP (forces ``encap=True``) so the Child SA really
-    installs.  Other keyword arguments are ``InitiatorConfig`` fields.
+    ``kernel="libipsec"`` (or ``libipsec=True``) uses userland ESP so the Child SA really
+    installs: charon loads kernel-libipsec next to kernel-netlink, the connection gets
+    ``encap = yes`` (libipsec only does ESP-in-UDP), and strongswan.conf gets
+    ``kernel-libipsec.allow_peer_ts = yes``, ``socket-default.fwmark = 0x42`` and
+    ``kernel-netlink.fwmark = !0x42`` (IKE packets carry mark 0x42 and skip routing table 220,
+    where charon routes the remote traffic selectors into the TUN device ``ipsec0``).  After
+    ``initiate()`` traffic from the namespace to the responder's tunnelled addresses goes
+    through ESP: ``ping(dest, count, interval) -> (sent, received)``, ``route_dev(dest)``,
+    ``child_traffic()``.  Other keyword arguments are ``InitiatorConfig`` fields.
     """
 
     role = "initiator"
@@ -1012,7 +1115,9 @@ class CharonInitiator(Charon):
                  retransmit_base: float = 1.0, plugins: Sequence[str] | None = None,
                  extra_plugins: Sequence[str] = (),
                  strongswan_extra: Mapping[str, Any] | None = None,
+                 libipsec: bool | None = None,
                  config: InitiatorConfig | None = None, **options: Any) -> None:
+        kernel = _kernel_choice(kernel, libipsec)
         if config is not None and options:
             raise TypeError("pass either config= or keyword options, not both")
         owned_topology = None
@@ -1041,7 +1146,7 @@ class CharonInitiator(Charon):
         self.peer_addr = peer_addr
         self.ike_name = conn_name
         self.child_name = child_name or conn_name
-        if kernel == "libipsec":
+        if self.kernel == "libipsec":
             self.config.encap = True  # libipsec only does ESP-in-UDP
 
     def swanctl_tree(self) -> dict:
@@ -1158,12 +1263,13 @@ class CharonResponder(Charon):
                  local_addr: str | None = None, conn_name: str = "rw",
                  kernel: str = "libipsec", log_levels: Mapping[str, int] | None = None,
                  strongswan_extra: Mapping[str, Any] | None = None,
+                 libipsec: bool | None = None,
                  config: ResponderConfig | None = None, **options: Any) -> None:
         if topology is not None:
             netns = topology.responder_ns
             local_addr = local_addr or topology.responder_addr
         super().__init__(name, workdir, netns, kernel=kernel, log_levels=log_levels,
-                         strongswan_extra=strongswan_extra)
+                         strongswan_extra=strongswan_extra, libipsec=libipsec)
         self.config = config or ResponderConfig(**options)
         self.local_addr = local_addr
         self.ike_name = conn_name

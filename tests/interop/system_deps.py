@@ -109,6 +109,7 @@ PARTS: tuple[Part, ...] = (
     _program("pk12util", "libnss3-tools"),
     _program("nft", "nftables", "/usr/sbin", "/usr/bin", "/sbin"),
     _program("sysctl", "procps", "/usr/sbin", "/sbin", "/usr/bin", "/bin"),
+    _program("ping", "iputils-ping", "/usr/bin", "/bin"),
 )
 
 
